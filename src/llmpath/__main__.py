@@ -1,0 +1,3 @@
+from llmpath.cli import main
+
+main()

@@ -1,0 +1,645 @@
+"""The command line: parse arguments, call the core, render. The only module that uses Typer.
+
+Heavy modules (sqlmodel, sqlalchemy, yaml, pydantic models) are imported inside the commands that need them,
+so `--help`, `--version` and Tab completion start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from llmpath import __version__
+from llmpath.completion import complete_phase, complete_topic
+from llmpath.errors import LlmpathError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from llmpath.store import Workspace
+
+
+class LlmpathGroup(TyperGroup):
+    """The single error boundary: a user error becomes one line on stderr and exit code 1."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LlmpathError as exc:
+            _fail(str(exc), exc.exit_code)
+        except Exception as exc:
+            if "sqlite3" in sys.modules:
+                from llmpath.db import user_error
+
+                explained = user_error(exc)
+                if explained is not None:
+                    _fail(str(explained), explained.exit_code)
+            raise
+
+
+def _fail(message: str, code: int) -> None:
+    lines = message.splitlines() or [message]
+    for line in lines:
+        sys.stderr.write(f"error: {line}\n")
+    raise typer.Exit(code)
+
+
+app = typer.Typer(
+    cls=LlmpathGroup,
+    name="llmpath",
+    help="Track your way along a prerequisite-ordered learning path (by default: becoming an LLM engineer).",
+    epilog="Start with `llmpath next`. Data lives in LLMPATH_HOME or your data folder (`llmpath paths`).",
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+)
+
+
+@dataclass
+class Options:
+    roadmap: str | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"llmpath {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_callback(
+    ctx: typer.Context,
+    roadmap: Annotated[
+        str | None,
+        typer.Option(
+            "--roadmap",
+            "-r",
+            metavar="FILE",
+            help="Roadmap file for this command [env: LLMPATH_ROADMAP; default: the one chosen "
+            "with `llmpath use`, else the shipped LLM roadmap].",
+            show_default=False,
+        ),
+    ] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
+    ] = None,
+) -> None:
+    """Track your way along a prerequisite-ordered learning path.
+
+    Run without a command for a short dashboard: overall progress and the next three topics.
+    """
+    ctx.obj = Options(roadmap=roadmap)
+    if ctx.invoked_subcommand is None:
+        _dashboard(ctx)
+
+
+# --- helpers ----------------------------------------------------------------------------------------------
+
+
+def _console(stderr: bool = False) -> Console:
+    from llmpath.render import make_console
+
+    return make_console(stderr=stderr)
+
+
+def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> Workspace:
+    from llmpath.store import open_workspace
+
+    options: Options = ctx.obj or Options()
+    workspace = open_workspace(options.roadmap, force_sync=force_sync)
+    report = workspace.sync
+    if report.loaded and not force_sync:
+        verb = "Loaded" if report.first_load else "Roadmap file changed; re-loaded"
+        _note(f"{verb} '{workspace.title}' ({report.topics} topics) from {workspace.source_path}")
+    for old, new in report.moved:
+        _note(f"progress on '{old}' moved to its new id '{new}'")
+    if report.backup:
+        _note(f"backup of the previous state: {report.backup}")
+    return workspace
+
+
+def _note(message: str) -> None:
+    sys.stderr.write(f"{message}\n")
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+TopicArgs = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="TOPIC...",
+        help="Topic ids, aliases, titles or unique id prefixes.",
+        autocompletion=complete_topic,
+        show_default=False,
+    ),
+]
+
+
+# --- next -------------------------------------------------------------------------------------------------
+
+
+class SortOrder(str, Enum):
+    roadmap = "roadmap"
+    unlocks = "unlocks"
+
+
+@app.command("next")
+def next_command(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many topics to show.")] = 5,
+    phase: Annotated[
+        str | None,
+        typer.Option("--phase", "-p", help="Only this phase.", autocompletion=complete_phase),
+    ] = None,
+    sort: Annotated[
+        SortOrder,
+        typer.Option(
+            "--sort",
+            help="roadmap: topics in progress first, then roadmap order. unlocks: most unfinished "
+            "topics depending on it (directly or not) first; with a goal set, only those on the way.",
+        ),
+    ] = SortOrder.roadmap,
+    all_topics: Annotated[bool, typer.Option("--all", help="Ignore the goal; consider every topic.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """What to study next: topics whose prerequisites are all done or skipped.
+
+    "Unlocks" counts the topics that become available once this one is done; with --sort unlocks the
+    number in brackets counts every unfinished topic that depends on it.
+
+    Example: llmpath next -n 10 --phase foundations
+    """
+    from llmpath import db, lookup, planner, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        goals = [] if all_topics else store.load_goals(session, workspace.roadmap_id)
+        review = _review_due(session, workspace.roadmap_id, graph, statuses)
+    within = graph.phase_topics(lookup.resolve_phase(graph, phase)) if phase else None
+    items = planner.next_items(graph, statuses, within=within, goals=goals, sort=sort.value, review=review)
+    shown = items[:count]
+    if as_json:
+        _print_json(shown)
+        return
+    _render_next(graph, statuses, items, shown, goals, phase, sort)
+
+
+def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any) -> list[str]:
+    from llmpath import planner, store
+
+    every = store.review_interval(session)
+    if every is None:
+        return []
+    finished = store.last_finished(session, roadmap_id)
+    return planner.due_for_review(graph, statuses, finished, every, store.now())
+
+
+def _render_next(graph, statuses, items, shown, goals, phase, sort) -> None:
+    from llmpath import planner, render
+
+    console = _console()
+    total = planner.total_progress(planner.phase_progress(graph, statuses))
+    if goals:
+        names = ", ".join(graph.topics[g].title for g in goals if g in graph.topics)
+        console.print(f"Goal: {names} — showing only topics on the way (--all for everything)")
+    if not items:
+        if total.finished == total.total:
+            console.print(
+                f"All {total.total} topics are finished ({total.done} done, {total.skipped} skipped). "
+                "Nothing left to study here."
+            )
+        elif goals and all(planner.is_satisfied(statuses, g) for g in goals):
+            console.print("Your goal is reached. Set a new one with `llmpath goal TOPIC` or clear it.")
+        else:
+            where = f" in phase '{phase}'" if phase else ""
+            console.print(f"Nothing is available{where} yet: it waits on topics in earlier phases.")
+        return
+    console.print(render.next_table(graph, shown, show_total_unlocks=sort == SortOrder.unlocks))
+    if len(items) > len(shown):
+        console.print(f"[dim]… and {len(items) - len(shown)} more (llmpath next -n {len(items)})[/dim]")
+    console.print(
+        f"[dim]{total.finished}/{total.total} done. Mark one with `llmpath done ID`, "
+        "or `llmpath start ID`.[/dim]"
+    )
+
+
+# --- done / start / skip / reset --------------------------------------------------------------------------
+
+
+def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
+    from llmpath import db, lookup, planner, store
+
+    workspace = _workspace(ctx)
+    with db.writing(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        aliases = store.load_aliases(session, workspace.roadmap_id)
+        before = store.load_statuses(session, workspace.roadmap_id)
+        topic_ids = lookup.resolve_topics(graph, aliases, names)  # raises before any write
+        changes = store.set_status(
+            session,
+            roadmap_id=workspace.roadmap_id,
+            topic_ids=topic_ids,
+            status=status,
+            at=store.now(),
+        )
+    after = dict(before)
+    for change in changes:
+        after[change.topic_id] = change.new
+    console = _console()
+    changed = {c.topic_id: c for c in changes}
+    word = {"done": "done", "doing": "started", "skipped": "skipped", "todo": "reset to to-do"}[status]
+    for topic_id in topic_ids:
+        title = graph.topics[topic_id].title
+        change = changed.get(topic_id)
+        if change is None:
+            console.print(f"· {title} ({topic_id}) is already {planner.status_of(before, topic_id)}")
+        elif change.old == change.new == "done":
+            console.print(f"[green]✓[/green] {title} ({topic_id}) reviewed: done again")
+        else:
+            console.print(f"[green]✓[/green] {title} ({topic_id}): {word}")
+        if status in ("done", "doing"):
+            still_open = planner.open_prerequisites(graph, after, topic_id)
+            if still_open:
+                listed = ", ".join(still_open)
+                console.print(f"  [yellow]![/yellow] prerequisites still open: {listed}")
+    unlocked = planner.newly_available(graph, before, after)
+    if unlocked:
+        console.print("Now available: " + ", ".join(f"{graph.topics[t].title} ({t})" for t in unlocked))
+
+
+@app.command()
+def done(ctx: typer.Context, topics: TopicArgs) -> None:
+    """Mark topics done. Prerequisites still open are allowed (people learn out of order) but listed.
+
+    Marking a done topic done again records a review.
+
+    Example: llmpath done linear-algebra python
+    """
+    _change_status(ctx, topics, "done")
+
+
+@app.command()
+def start(ctx: typer.Context, topics: TopicArgs) -> None:
+    """Mark topics in progress; `next` lists them first.
+
+    Example: llmpath start transformers
+    """
+    _change_status(ctx, topics, "doing")
+
+
+@app.command()
+def skip(ctx: typer.Context, topics: TopicArgs) -> None:
+    """Skip topics you already know; like done, they satisfy prerequisites.
+
+    Example: llmpath skip python-basics
+    """
+    _change_status(ctx, topics, "skipped")
+
+
+@app.command()
+def reset(ctx: typer.Context, topics: TopicArgs) -> None:
+    """Put topics back to to-do (their notes and history stay).
+
+    Example: llmpath reset rag
+    """
+    _change_status(ctx, topics, "todo")
+
+
+# --- status -----------------------------------------------------------------------------------------------
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    phase: Annotated[
+        str | None,
+        typer.Argument(help="Show this phase's topics.", autocompletion=complete_phase, show_default=False),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Progress per phase: done/total, a bar, percent, in progress and hours left.
+
+    Example: llmpath status          (all phases)
+             llmpath status rag      (one phase, topic by topic)
+    """
+    from llmpath import db, lookup, planner, render, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        orphans = store.orphaned_progress(session, workspace.roadmap_id)
+    rows = planner.phase_progress(graph, statuses)
+    total = planner.total_progress(rows)
+    orphan_data = [{"id": o.topic_id, "status": o.status} for o in orphans]
+    if phase:
+        phase_id = lookup.resolve_phase(graph, phase)
+        topic_ids = graph.phase_topics(phase_id)
+        states = {t: planner.topic_state(graph, statuses, t) for t in topic_ids}
+        row = next(r for r in rows if r.phase.id == phase_id)
+        if as_json:
+            _print_json(
+                {
+                    **_progress_json(row),
+                    "topics": [
+                        {
+                            "id": t,
+                            "title": graph.topics[t].title,
+                            "status": planner.status_of(statuses, t),
+                            "state": states[t],
+                            "hours": graph.topics[t].hours,
+                        }
+                        for t in topic_ids
+                    ],
+                }
+            )
+            return
+        console = _console()
+        console.print(render.progress_line(row.phase.title, row.finished, row.total))
+        console.print(render.phase_topics_table(graph, topic_ids, states))
+        return
+    if as_json:
+        _print_json(
+            {
+                "roadmap": {"id": workspace.roadmap_id, "title": workspace.title},
+                "phases": [_progress_json(r) for r in rows],
+                "total": _progress_json(total),
+                "orphaned": orphan_data,
+            }
+        )
+        return
+    console = _console()
+    console.print(f"[bold]{workspace.title}[/bold]")
+    console.print(render.status_table(rows, total))
+    if orphans:
+        listed = ", ".join(f"{o.topic_id} ({o.status})" for o in orphans)
+        console.print(
+            f"[yellow]Kept progress on {len(orphans)} topic(s) no longer in the roadmap:[/yellow] {listed}"
+        )
+
+
+def _progress_json(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.phase.id,
+        "title": row.phase.title,
+        "total": row.total,
+        "done": row.done,
+        "skipped": row.skipped,
+        "doing": row.doing,
+        "percent": round(row.percent, 1),
+        "hours_left": row.hours_left,
+    }
+
+
+# --- show -------------------------------------------------------------------------------------------------
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    topic: Annotated[
+        str,
+        typer.Argument(
+            metavar="TOPIC",
+            help="Topic id, alias, title or id prefix.",
+            autocompletion=complete_topic,
+        ),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everything about one topic: summary, concepts, tools, links, prerequisites, what it unlocks, notes.
+
+    For a topic that is not available yet, also the open prerequisites blocking it, as a tree.
+
+    Example: llmpath show rag
+    """
+    from llmpath import db, lookup, planner, render, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        aliases = store.load_aliases(session, workspace.roadmap_id)
+        topic_id = lookup.resolve_topic(graph, aliases, topic)
+        row = store.load_topic_row(session, workspace.roadmap_id, topic_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        progress = store.load_progress(session, workspace.roadmap_id).get(topic_id)
+        notes = store.load_notes(session, workspace.roadmap_id, topic_id)
+    details = json.loads(row.details_json)
+    phase_titles = {p.id: p.title for p in graph.phases}
+
+    def brief(other: str) -> dict[str, Any]:
+        return {
+            "id": other,
+            "title": graph.topics[other].title,
+            "status": planner.status_of(statuses, other),
+            "state": planner.topic_state(graph, statuses, other),
+        }
+
+    info = {
+        "id": topic_id,
+        "title": row.title,
+        "phase": row.phase_id,
+        "phase_title": phase_titles.get(row.phase_id, row.phase_id),
+        "kind": row.kind,
+        "difficulty": row.difficulty,
+        "hours": row.hours,
+        "summary": row.summary,
+        **details,
+        "status": planner.status_of(statuses, topic_id),
+        "state": planner.topic_state(graph, statuses, topic_id),
+        "started_at": progress.started_at if progress else None,
+        "finished_at": progress.finished_at if progress else None,
+        "requires": [brief(r) for r in graph.requires[topic_id]],
+        "required_by": [brief(r) for r in graph.required_by[topic_id]],
+        "blocked_by": [
+            {"depth": depth, "id": other, "title": graph.topics[other].title, "repeat": repeat}
+            for depth, other, repeat in planner.blocking_tree(graph, statuses, topic_id)
+        ],
+        "notes": [{"at": n.at, "text": n.text} for n in notes],
+    }
+    if as_json:
+        _print_json(info)
+        return
+    _console().print(render.topic_panel(info))
+
+
+# --- export / import --------------------------------------------------------------------------------------
+
+
+class ExportFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    format: Annotated[
+        ExportFormat,
+        typer.Option("--format", "-f", help="markdown: a GitHub checklist; json: a full backup."),
+    ] = ExportFormat.markdown,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file instead of stdout.", dir_okay=False),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    graph: Annotated[
+        bool,
+        typer.Option("--graph", help="Append the prerequisite graph (Mermaid) to the markdown."),
+    ] = False,
+) -> None:
+    """Export progress: a markdown checklist to paste into notes or a README, or a JSON backup.
+
+    Both formats can be read back with `llmpath import`.
+
+    Example: llmpath export -o progress.md
+             llmpath export --format json -o backup.json
+    """
+    from llmpath import db, store
+    from llmpath import export as exporting
+
+    if output is not None and output.exists() and not force:
+        raise LlmpathError(f"{output} already exists; use --force to overwrite it")
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        snapshot = store.snapshot(session, workspace.roadmap_id, at=store.now())
+        mermaid = None
+        if graph and format == ExportFormat.markdown:
+            from llmpath import graphs
+
+            full = store.load_graph(session, workspace.roadmap_id)
+            mermaid = graphs.mermaid(full, store.load_statuses(session, workspace.roadmap_id))
+    text = (
+        exporting.to_json(snapshot)
+        if format == ExportFormat.json
+        else exporting.to_markdown(snapshot, mermaid)
+    )
+    if output is None:
+        sys.stdout.write(text)
+        return
+    store.write_file_atomically(output, text, overwrite=force)
+    _note(f"Wrote {format.value} export to {output}")
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help="A file written by `llmpath export` (markdown or JSON).")],
+) -> None:
+    """Restore progress from an export (JSON or markdown; markdown lines match by id, else by title).
+
+    Topics the file does not mention are left alone. Nothing changes if the file is invalid.
+
+    Example: llmpath import backup.json
+    """
+    from llmpath import db, paths, store
+    from llmpath import export as exporting
+
+    try:
+        if file.stat().st_size > 16 * 1024 * 1024:
+            raise LlmpathError(f"{file}: too large for a progress export")
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise LlmpathError(f"{file}: no such file") from None
+    except (UnicodeDecodeError, IsADirectoryError, PermissionError) as exc:
+        raise LlmpathError(f"{file}: cannot read ({exc.__class__.__name__})") from None
+    parsed = exporting.parse_progress(text, str(file))
+    workspace = _workspace(ctx)
+    if parsed.roadmap_id is not None and parsed.roadmap_id != workspace.roadmap_id:
+        raise LlmpathError(
+            f"{file} holds progress for roadmap '{parsed.roadmap_id}', but the roadmap in use is "
+            f"'{workspace.roadmap_id}'; choose it with --roadmap FILE or `llmpath use`"
+        )
+    with db.reading(workspace.engine) as session:
+        plan = store.plan_import(session, workspace.roadmap_id, parsed)
+    if not plan.matched:
+        raise LlmpathError(f"{file}: no line matched a topic of '{workspace.roadmap_id}'; nothing imported")
+    backup = db.backup_database(paths.db_path(), "before-import")
+    with db.writing(workspace.engine) as session:
+        result = store.apply_import(session, workspace.roadmap_id, plan, at=store.now())
+    console = _console()
+    console.print(
+        f"Imported {len(plan.matched)} topics from {file}: {result.changed} changed, "
+        f"{result.notes_added} notes added."
+    )
+    for item in plan.unmatched:
+        where = f"line {item.line}" if item.line else "entry"
+        _note(f"warning: {file}: {where}: no topic matches '{item.id or item.title}'")
+    if backup:
+        _note(f"backup of the previous state: {backup}")
+
+
+# --- housekeeping -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def paths(ctx: typer.Context) -> None:
+    """Where llmpath keeps its database, backups and the roadmap in use.
+
+    Example: llmpath paths
+    """
+    from llmpath import db, store
+    from llmpath import paths as where
+
+    engine = db.open_database()
+    roadmap = store.roadmap_path_in_use(engine, (ctx.obj or Options()).roadmap)
+    console = _console()
+    console.print(f"data folder:  {where.data_dir()}")
+    console.print(f"database:     {where.db_path()}")
+    console.print(f"backups:      {where.backups_dir()}")
+    console.print(f"roadmap:      {roadmap}")
+
+
+@app.command()
+def sync(ctx: typer.Context) -> None:
+    """Re-load the roadmap file into the database now (it happens by itself when the file changes).
+
+    Progress is kept: it is stored by topic id.
+
+    Example: llmpath sync
+    """
+    from llmpath import db, store
+
+    workspace = _workspace(ctx, force_sync=True)
+    with db.reading(workspace.engine) as session:
+        orphans = store.orphaned_progress(session, workspace.roadmap_id)
+    _console().print(
+        f"Loaded '{workspace.title}' ({workspace.sync.topics} topics) from {workspace.source_path}"
+    )
+    if orphans:
+        _note(f"kept progress on {len(orphans)} topic(s) no longer in the roadmap (see `llmpath status`)")
+
+
+def _dashboard(ctx: typer.Context) -> None:
+    from llmpath import db, planner, render, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        goals = store.load_goals(session, workspace.roadmap_id)
+    total = planner.total_progress(planner.phase_progress(graph, statuses))
+    items = planner.next_items(graph, statuses, goals=goals)[:3]
+    console = _console()
+    console.print(render.progress_line(workspace.title, total.finished, total.total))
+    if items:
+        console.print("Next up:")
+        console.print(render.next_table(graph, items, show_total_unlocks=False))
+    console.print("[dim]More: llmpath next · llmpath status · llmpath --help[/dim]")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="llmpath")

@@ -1,0 +1,174 @@
+"""Opening the SQLite database safely: pragmas, transactions, schema version, backups, damage reports.
+
+- WAL journaling and a busy timeout let several `llmpath` processes read and write at once.
+- Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of one
+  failing with "database is locked" when it upgrades a read lock.
+- `synchronous=FULL`: a finished command's change survives a crash or power loss.
+- The schema version lives in `PRAGMA user_version`; it is read once per process, and migrations run only
+  when it is behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.pool import NullPool
+from sqlmodel import Session
+
+from llmpath import paths
+from llmpath.errors import DatabaseError, LlmpathError
+from llmpath.migrations import SCHEMA_VERSION, migrate
+
+BUSY_TIMEOUT_MS = 30_000
+KEEP_BACKUPS = 5
+_WRITE = "llmpath_write"
+
+
+def open_database(path: Path | None = None) -> Engine:
+    """An engine on the database at `path` (default: the data directory's), migrated to this version."""
+    path = path or paths.db_path()
+    _create_private_file(path)
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
+    try:
+        with engine.connect() as conn:
+            version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        if version != SCHEMA_VERSION:
+            _upgrade(engine, path, version)
+    except sa_exc.DBAPIError as exc:
+        raise user_error(exc, path) or exc from None
+    return engine
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A read-only session: a consistent snapshot that never blocks writers (WAL)."""
+    with Session(engine) as session:
+        yield session
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Session]:
+    """A write transaction that holds the write lock from its first statement; commits on success."""
+    with Session(engine.execution_options(**{_WRITE: True})) as session:
+        yield session
+        session.commit()
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy's "begin" event issue BEGIN itself, so writers can ask for IMMEDIATE.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous = FULL")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def _on_begin(conn: Any) -> None:
+    immediate = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _create_private_file(path: Path) -> None:
+    paths.ensure_private_dir(path.parent)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+def _upgrade(engine: Engine, path: Path, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise DatabaseError(
+            f"{path} was written by a newer llmpath (schema {version}; this one knows {SCHEMA_VERSION}): "
+            "upgrade llmpath (pip install -U llmpath)"
+        )
+    if version > 0:
+        backup_database(path, f"schema-v{version}")
+    with engine.execution_options(**{_WRITE: True}).begin() as conn:
+        # Another process may have migrated while we waited for the write lock.
+        current = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        if current < SCHEMA_VERSION:
+            migrate(conn, current)
+
+
+# --- backups ----------------------------------------------------------------------------------------------
+
+
+def backup_database(path: Path, reason: str) -> Path | None:
+    """Copy the database with SQLite's online backup API, keeping the newest few copies."""
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    folder = paths.ensure_private_dir(paths.backups_dir())
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    target = folder / f"llmpath-{stamp}-{reason}.db"
+    partial = target.with_suffix(".partial")
+    source = sqlite3.connect(path)
+    try:
+        fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    os.replace(partial, target)
+    for old in list_backups()[KEEP_BACKUPS:]:
+        old.unlink(missing_ok=True)
+    return target
+
+
+def list_backups() -> list[Path]:
+    """Backups, newest first."""
+    folder = paths.backups_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob("llmpath-*.db"), reverse=True)
+
+
+# --- turning SQLite failures into messages ----------------------------------------------------------------
+
+
+def user_error(exc: BaseException, path: Path | None = None) -> LlmpathError | None:
+    """The user-facing error for a database failure, or None if it is not one we can explain."""
+    orig = getattr(exc, "orig", exc)
+    if not isinstance(orig, sqlite3.Error):
+        return None
+    path = path or paths.db_path()
+    detail = str(orig)
+    if isinstance(orig, sqlite3.OperationalError) and "locked" in detail:
+        return DatabaseError(
+            f"{path} stayed locked by another llmpath for {BUSY_TIMEOUT_MS // 1000} s; try again"
+        )
+    if isinstance(orig, sqlite3.DatabaseError) and (
+        "not a database" in detail or "malformed" in detail or "corrupt" in detail
+    ):
+        return DatabaseError(f"{path} is damaged ({detail}); {recovery_hint(path)}")
+    if isinstance(orig, sqlite3.OperationalError) and "unable to open" in detail:
+        return DatabaseError(f"cannot open {path} ({detail}); check that its folder is writable")
+    return DatabaseError(f"{path}: {detail}")
+
+
+def recovery_hint(path: Path) -> str:
+    backups = list_backups()
+    moved = f"{path}.damaged"
+    if backups:
+        return (
+            f"to recover, move it away (mv {path} {moved}) and copy the newest backup: cp {backups[0]} {path}"
+        )
+    return (
+        f"to recover, move it away (mv {path} {moved}) and restore progress from an export "
+        "with `llmpath import FILE`"
+    )

@@ -1,0 +1,50 @@
+"""Errors whose message is the line the user sees.
+
+The core raises these; the CLI's single error boundary prints the message on stderr and exits 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class LlmpathError(Exception):
+    """An error caused by the user's input or data; its message is shown as is."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong (or suspicious) in a roadmap file."""
+
+    message: str
+    line: int | None = None
+    place: str = ""  # "phase 'x'", "topic 'y'" — where in the roadmap, for people
+    hint: str = ""
+
+    def format(self, file: str) -> str:
+        where = f"{file}:{self.line}" if self.line else file
+        place = f" {self.place}:" if self.place else ""
+        hint = f" (hint: {self.hint})" if self.hint else ""
+        return f"{where}:{place} {self.message}{hint}"
+
+
+class RoadmapError(LlmpathError):
+    """A roadmap file that cannot be used; lists every problem found."""
+
+    def __init__(self, file: str, problems: list[Problem]):
+        self.file = file
+        self.problems = problems
+        lines = [p.format(file) for p in problems]
+        if len(lines) > 1:
+            lines.append(f"{len(lines)} problems in {file}")
+        super().__init__("\n".join(lines))
+
+
+class TopicNotFound(LlmpathError):
+    pass
+
+
+class DatabaseError(LlmpathError):
+    """The database file is unusable (damaged, not a database, or from a newer llmpath)."""

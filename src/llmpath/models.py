@@ -1,0 +1,136 @@
+"""The database tables: the one definition of llmpath's storage schema.
+
+Two halves. The roadmap tables (`RoadmapRecord`, `PhaseRow`, `TopicRow`, `TopicAlias`, `Prerequisite`) are a
+cache of a roadmap file, replaced wholesale when the file changes. The learner's tables (`Progress`, `Event`,
+`Note`, `Goal`, `Setting`) are never derived from the file and never deleted by a re-sync: they are keyed by
+roadmap id and topic id, so progress outlives any change to the roadmap.
+
+Which migration creates which table is in `migrations.py`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+
+class RoadmapRecord(SQLModel, table=True):
+    """One row per roadmap ever loaded; the file's stat and hash say when it must be re-read."""
+
+    __tablename__ = "roadmap"
+
+    id: str = Field(primary_key=True)
+    title: str
+    description: str = ""
+    sources_json: str = "[]"  # [{id, title, url}] — shown by `show`, never queried
+    source_path: str = Field(index=True)
+    content_hash: str
+    file_size: int
+    file_mtime_ns: int
+    loaded_at: datetime
+
+
+class PhaseRow(SQLModel, table=True):
+    """A phase of a loaded roadmap, in roadmap order."""
+
+    __tablename__ = "phase"
+
+    roadmap_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    position: int
+    title: str
+    summary: str = ""
+
+
+class TopicRow(SQLModel, table=True):
+    """A topic of a loaded roadmap; `position` is its index in roadmap order (phase, then place)."""
+
+    __tablename__ = "topic"
+
+    roadmap_id: str = Field(primary_key=True)
+    id: str = Field(primary_key=True)
+    phase_id: str
+    position: int
+    title: str
+    summary: str = ""
+    difficulty: str | None = None
+    hours: float | None = None
+    kind: str = "topic"
+    details_json: str = "{}"  # concepts, tools, resources, sources — shown by `show`, never queried
+
+
+class TopicAlias(SQLModel, table=True):
+    """Another name a user may type for a topic (from `aliases` and `replaces`)."""
+
+    __tablename__ = "topic_alias"
+
+    roadmap_id: str = Field(primary_key=True)
+    alias: str = Field(primary_key=True)
+    topic_id: str
+
+
+class Prerequisite(SQLModel, table=True):
+    """`topic_id` requires `requires_id`: one edge of the prerequisite graph."""
+
+    __tablename__ = "prerequisite"
+
+    roadmap_id: str = Field(primary_key=True)
+    topic_id: str = Field(primary_key=True)
+    requires_id: str = Field(primary_key=True)
+
+
+class Progress(SQLModel, table=True):
+    """The learner's state of one topic. No foreign key to `topic`: progress outlives a removed topic."""
+
+    __tablename__ = "progress"
+
+    roadmap_id: str = Field(primary_key=True)
+    topic_id: str = Field(primary_key=True)
+    status: str = "todo"  # todo | doing | done | skipped
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime
+
+
+class Event(SQLModel, table=True):
+    """Every status change with its time: the history behind `log`, `stats` and review."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: str = Field(index=True)
+    topic_id: str
+    at: datetime = Field(index=True)
+    old_status: str
+    new_status: str
+
+
+class Note(SQLModel, table=True):
+    """A dated note the learner wrote about a topic."""
+
+    __tablename__ = "note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    roadmap_id: str = Field(index=True)
+    topic_id: str
+    at: datetime
+    text: str
+
+
+class Goal(SQLModel, table=True):
+    """A topic the learner is aiming for; `next` then offers only what leads there."""
+
+    __tablename__ = "goal"
+
+    roadmap_id: str = Field(primary_key=True)
+    topic_id: str = Field(primary_key=True)
+
+
+class Setting(SQLModel, table=True):
+    """Small key/value preferences: the roadmap in use, the review interval, showing ETAs."""
+
+    __tablename__ = "setting"
+
+    key: str = Field(primary_key=True)
+    value: str

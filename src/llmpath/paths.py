@@ -1,0 +1,48 @@
+"""Where llmpath keeps its files. Everything is read at call time so tests can redirect it."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DB_NAME = "llmpath.db"
+HOME_ENV = "LLMPATH_HOME"
+ROADMAP_ENV = "LLMPATH_ROADMAP"
+
+
+def data_dir() -> Path:
+    """`LLMPATH_HOME` if set, else the platform's per-user data directory."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("llmpath", appauthor=False))
+
+
+def db_path() -> Path:
+    return data_dir() / DB_NAME
+
+
+def backups_dir() -> Path:
+    return data_dir() / "backups"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` readable by its owner only: progress and notes are personal."""
+    if not path.is_dir():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.chmod(0o700)
+    return path
+
+
+def shipped_roadmap_path() -> Path:
+    """The roadmap that ships with llmpath.
+
+    Inside an installed wheel it is package data; in a source checkout it sits at the repository root,
+    where authors edit it (the wheel build copies it into the package).
+    """
+    packaged = Path(__file__).with_name("data") / "roadmap.yaml"
+    if packaged.is_file():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "data" / "roadmap.yaml"

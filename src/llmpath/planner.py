@@ -1,0 +1,349 @@
+"""Pure planning over the prerequisite graph: no I/O, no database, no Rich.
+
+A `Graph` holds topics in roadmap order with their prerequisite edges both ways; `statuses` maps topic ids to
+`todo | doing | done | skipped` (a missing id is `todo`). Everything here is linear in topics + edges, except
+where a docstring says otherwise.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import heapq
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+STATUSES = ("todo", "doing", "done", "skipped")
+SATISFIED = frozenset({"done", "skipped"})  # "skipped" = I know this already
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    id: str
+    title: str
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    id: str
+    title: str
+    phase_id: str
+    position: int
+    hours: float | None = None
+    kind: str = "topic"
+    difficulty: str | None = None
+
+
+@dataclass
+class Graph:
+    phases: list[PhaseInfo]
+    topics: dict[str, TopicInfo]  # in roadmap order
+    requires: dict[str, list[str]]  # topic -> its direct prerequisites
+    required_by: dict[str, list[str]] = field(init=False)  # topic -> topics requiring it
+
+    def __post_init__(self) -> None:
+        self.required_by = {topic_id: [] for topic_id in self.topics}
+        for topic_id in self.topics:
+            for required in self.requires.setdefault(topic_id, []):
+                self.required_by[required].append(topic_id)
+
+    @classmethod
+    def from_edges(
+        cls, phases: list[PhaseInfo], topics: Iterable[TopicInfo], edges: Iterable[tuple[str, str]]
+    ) -> Graph:
+        """Build from `(topic, requires)` pairs; topics must come in roadmap order."""
+        by_id = {t.id: t for t in topics}
+        requires: dict[str, list[str]] = {topic_id: [] for topic_id in by_id}
+        for topic_id, required in edges:
+            requires[topic_id].append(required)
+        order = {topic_id: i for i, topic_id in enumerate(by_id)}
+        for prerequisites in requires.values():
+            prerequisites.sort(key=order.__getitem__)
+        return cls(phases, by_id, requires)
+
+    def phase_topics(self, phase_id: str) -> list[str]:
+        return [t.id for t in self.topics.values() if t.phase_id == phase_id]
+
+
+Statuses = Mapping[str, str]
+
+
+def status_of(statuses: Statuses, topic_id: str) -> str:
+    return statuses.get(topic_id, "todo")
+
+
+def is_satisfied(statuses: Statuses, topic_id: str) -> bool:
+    return statuses.get(topic_id, "todo") in SATISFIED
+
+
+def open_prerequisites(graph: Graph, statuses: Statuses, topic_id: str) -> list[str]:
+    """Direct prerequisites of a topic that are neither done nor skipped."""
+    return [r for r in graph.requires[topic_id] if not is_satisfied(statuses, r)]
+
+
+def is_available(graph: Graph, statuses: Statuses, topic_id: str) -> bool:
+    return not is_satisfied(statuses, topic_id) and not open_prerequisites(graph, statuses, topic_id)
+
+
+def available_topics(graph: Graph, statuses: Statuses, within: Iterable[str] | None = None) -> list[str]:
+    """Topics to study now: not done or skipped, every prerequisite done or skipped.
+
+    Topics in progress come first, then roadmap order. `within` restricts the candidates (a phase, a goal).
+    """
+    candidates = graph.topics if within is None else set(within)
+    ready = [
+        topic_id
+        for topic_id in graph.topics
+        if topic_id in candidates and is_available(graph, statuses, topic_id)
+    ]
+    return sorted(ready, key=lambda t: status_of(statuses, t) != "doing")
+
+
+def unlocked_by(graph: Graph, statuses: Statuses, topic_id: str) -> list[str]:
+    """Topics that become available once `topic_id` is done (given everything else stays as it is)."""
+    return [
+        dependent
+        for dependent in graph.required_by[topic_id]
+        if not is_satisfied(statuses, dependent)
+        and all(r == topic_id or is_satisfied(statuses, r) for r in graph.requires[dependent])
+    ]
+
+
+def newly_available(graph: Graph, before: Statuses, after: Statuses) -> list[str]:
+    """Topics available after a change that were not before (excluding the changed topics themselves)."""
+    changed = {t for t in graph.topics if status_of(before, t) != status_of(after, t)}
+    touched = {d for t in changed for d in graph.required_by[t]} - changed
+    return [
+        t
+        for t in graph.topics
+        if t in touched and is_available(graph, after, t) and not is_available(graph, before, t)
+    ]
+
+
+def transitive_unlocks(
+    graph: Graph, statuses: Statuses, within: Iterable[str] | None = None
+) -> dict[str, int]:
+    """For every topic: how many unfinished topics depend on it, directly or through others.
+
+    With `within` (a goal's open ancestors), only dependents inside it count.
+
+    Descendant sets are Python ints used as bitsets, filled in reverse topological order, so the whole
+    table costs one pass over the edges (with word-sized operations per edge).
+    """
+    index = {topic_id: i for i, topic_id in enumerate(graph.topics)}
+    counted = None if within is None else set(within)
+    unfinished = 0
+    for topic_id, i in index.items():
+        if not is_satisfied(statuses, topic_id) and (counted is None or topic_id in counted):
+            unfinished |= 1 << i
+    descendants: dict[str, int] = {}
+    for topic_id in reversed(topological_order(graph)):
+        bits = 0
+        for dependent in graph.required_by[topic_id]:
+            bits |= descendants[dependent] | (1 << index[dependent])
+        descendants[topic_id] = bits
+    return {topic_id: (descendants[topic_id] & unfinished).bit_count() for topic_id in graph.topics}
+
+
+def topological_order(graph: Graph, subset: Iterable[str] | None = None) -> list[str]:
+    """A study order where every topic comes after its prerequisites, preferring roadmap order."""
+    members = set(graph.topics if subset is None else subset)
+    position = {topic_id: t.position for topic_id, t in graph.topics.items()}
+    sorter = graphlib.TopologicalSorter({t: [r for r in graph.requires[t] if r in members] for t in members})
+    sorter.prepare()
+    ready: list[tuple[int, str]] = []
+    order: list[str] = []
+    while sorter.is_active():
+        for topic_id in sorter.get_ready():
+            heapq.heappush(ready, (position[topic_id], topic_id))
+        _, topic_id = heapq.heappop(ready)
+        order.append(topic_id)
+        sorter.done(topic_id)
+    return order
+
+
+def open_ancestors(graph: Graph, statuses: Statuses, targets: Iterable[str]) -> set[str]:
+    """The targets and every unfinished topic they transitively require (through unfinished topics)."""
+    seen: set[str] = set()
+    stack = [t for t in targets if not is_satisfied(statuses, t)]
+    while stack:
+        topic_id = stack.pop()
+        if topic_id in seen:
+            continue
+        seen.add(topic_id)
+        stack.extend(open_prerequisites(graph, statuses, topic_id))
+    return seen
+
+
+def study_path(graph: Graph, statuses: Statuses, targets: Iterable[str]) -> list[str]:
+    """Every topic still to do before (and including) the targets, in a valid study order."""
+    return topological_order(graph, open_ancestors(graph, statuses, targets))
+
+
+def blocking_tree(graph: Graph, statuses: Statuses, topic_id: str) -> list[tuple[int, str, bool]]:
+    """Open prerequisites blocking a topic, depth-first: `(depth, topic id, already listed above)`."""
+    rows: list[tuple[int, str, bool]] = []
+    listed: set[str] = set()
+
+    def visit(current: str, depth: int) -> None:
+        for required in open_prerequisites(graph, statuses, current):
+            repeat = required in listed
+            rows.append((depth, required, repeat))
+            listed.add(required)
+            if not repeat:
+                visit(required, depth + 1)
+
+    visit(topic_id, 0)
+    return rows
+
+
+def redundant_edges(graph: Graph) -> list[tuple[str, str]]:
+    """`(topic, requires)` edges implied by another path (A requires C while A -> B -> ... -> C).
+
+    Quadratic in the worst case (a reachability set per topic); used by `validate`, not on the hot path.
+    """
+    index = {topic_id: i for i, topic_id in enumerate(graph.topics)}
+    ancestors: dict[str, int] = {}
+    for topic_id in topological_order(graph):
+        bits = 0
+        for required in graph.requires[topic_id]:
+            bits |= ancestors[required] | (1 << index[required])
+        ancestors[topic_id] = bits
+    redundant = []
+    for topic_id, prerequisites in graph.requires.items():
+        for required in prerequisites:
+            others = [r for r in prerequisites if r != required]
+            if any(ancestors[other] >> index[required] & 1 for other in others):
+                redundant.append((topic_id, required))
+    return redundant
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase: PhaseInfo
+    total: int
+    done: int
+    skipped: int
+    doing: int
+    hours_left: float
+
+    @property
+    def finished(self) -> int:
+        return self.done + self.skipped
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.finished / self.total if self.total else 100.0
+
+
+def phase_progress(graph: Graph, statuses: Statuses) -> list[PhaseProgress]:
+    counts: dict[str, dict[str, float]] = {
+        p.id: {"total": 0, "done": 0, "skipped": 0, "doing": 0, "hours": 0.0} for p in graph.phases
+    }
+    for topic in graph.topics.values():
+        row = counts[topic.phase_id]
+        status = status_of(statuses, topic.id)
+        row["total"] += 1
+        if status in row:
+            row[status] += 1
+        if status not in SATISFIED:
+            row["hours"] += topic.hours or 0.0
+    return [
+        PhaseProgress(
+            p,
+            int(counts[p.id]["total"]),
+            int(counts[p.id]["done"]),
+            int(counts[p.id]["skipped"]),
+            int(counts[p.id]["doing"]),
+            counts[p.id]["hours"],
+        )
+        for p in graph.phases
+    ]
+
+
+def total_progress(rows: list[PhaseProgress]) -> PhaseProgress:
+    return PhaseProgress(
+        PhaseInfo("total", "Total"),
+        sum(r.total for r in rows),
+        sum(r.done for r in rows),
+        sum(r.skipped for r in rows),
+        sum(r.doing for r in rows),
+        sum(r.hours_left for r in rows),
+    )
+
+
+def due_for_review(
+    graph: Graph,
+    statuses: Statuses,
+    finished_at: Mapping[str, datetime],
+    every: timedelta | None,
+    now: datetime,
+) -> list[str]:
+    """Done topics last finished more than `every` ago, oldest first; none when review is off."""
+    if every is None:
+        return []
+    due = [
+        t
+        for t in graph.topics
+        if status_of(statuses, t) == "done" and t in finished_at and now - finished_at[t] >= every
+    ]
+    return sorted(due, key=lambda t: finished_at[t])
+
+
+def next_items(
+    graph: Graph,
+    statuses: Statuses,
+    *,
+    within: Iterable[str] | None = None,
+    goals: Sequence[str] = (),
+    sort: str = "roadmap",
+    review: Sequence[str] = (),
+) -> list[dict[str, Any]]:
+    """What `next` shows, as plain data: available topics, then topics due for review.
+
+    `sort="roadmap"` keeps topics in progress first, then roadmap order; `sort="unlocks"` ranks by how many
+    unfinished topics each one leads to (only those on the way to the goals, when goals are set), ties in
+    roadmap order. Both report `unlocks` (topics that become available at once) and `unlocks_total`.
+    """
+    candidates: set[str] | None = None if within is None else set(within)
+    if goals:
+        on_the_way = open_ancestors(graph, statuses, goals)
+        candidates = on_the_way if candidates is None else candidates & on_the_way
+    ready = available_topics(graph, statuses, candidates)
+    totals = transitive_unlocks(graph, statuses, open_ancestors(graph, statuses, goals) if goals else None)
+    if sort == "unlocks":
+        ready.sort(key=lambda t: -totals[t])
+    items = [_item(graph, statuses, t, totals[t], review=False) for t in ready]
+    items += [
+        _item(graph, statuses, t, totals[t], review=True)
+        for t in review
+        if candidates is None or t in candidates
+    ]
+    return items
+
+
+def _item(graph: Graph, statuses: Statuses, topic_id: str, total: int, *, review: bool) -> dict[str, Any]:
+    topic = graph.topics[topic_id]
+    return {
+        "id": topic_id,
+        "title": topic.title,
+        "phase": topic.phase_id,
+        "status": status_of(statuses, topic_id),
+        "review": review,
+        "kind": topic.kind,
+        "difficulty": topic.difficulty,
+        "hours": topic.hours,
+        "requires": list(graph.requires[topic_id]),
+        "unlocks": [] if review else unlocked_by(graph, statuses, topic_id),
+        "unlocks_total": total,
+    }
+
+
+def topic_state(graph: Graph, statuses: Statuses, topic_id: str) -> str:
+    """done | skipped | doing | available | blocked: the mark a topic gets in listings."""
+    status = status_of(statuses, topic_id)
+    if status in ("done", "skipped", "doing"):
+        return status
+    return "available" if not open_prerequisites(graph, statuses, topic_id) else "blocked"

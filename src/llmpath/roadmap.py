@@ -1,0 +1,475 @@
+"""The roadmap file: its pydantic models (the one definition of the format) and its loader.
+
+`load_roadmap(path)` either returns a fully valid `Roadmap` or raises `RoadmapError` listing every problem
+it found, each with the file, the line PyYAML gives for it, and the phase/topic it belongs to. Parsing never
+builds Python objects (`safe` loaders only) and refuses files that would hang or exhaust memory.
+"""
+
+from __future__ import annotations
+
+import difflib
+import graphlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from llmpath.errors import Problem, RoadmapError
+
+SCHEMA_VERSION = 1
+# A large university course fits in well under a megabyte; the synthetic 20,000-topic benchmark roadmap in
+# about 3 MB. Anything larger is refused before parsing, so a wrong file cannot make llmpath crawl.
+MAX_FILE_BYTES = 4 * 1024 * 1024
+# "Billion laughs": a few YAML aliases can expand into billions of nodes. Count the nodes the document would
+# expand to and refuse it past this many.
+MAX_EXPANDED_NODES = 1_000_000
+
+ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
+# One line of text: titles end up in tables and markdown checklists, where a newline would break them.
+OneLine = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=r"^[^\r\n]*$"),
+]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
+Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$", max_length=2000)]
+Difficulty = Literal["beginner", "intermediate", "advanced", "expert"]
+DIFFICULTIES: tuple[str, ...] = ("beginner", "intermediate", "advanced", "expert")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Resource(_Strict):
+    """A link worth reading for a topic."""
+
+    title: OneLine
+    url: Url
+
+
+class Source(_Strict):
+    """A roadmap this one was merged from, or any reference the author credits."""
+
+    id: Id
+    title: OneLine
+    url: Url | None = None
+
+
+class Topic(_Strict):
+    """One study unit: a few hours to a couple of weeks of work."""
+
+    id: Id = Field(description="Stable kebab-case id; progress is stored under it.")
+    title: OneLine
+    summary: Text = ""
+    requires: list[Id] = Field(default=[], description="Direct prerequisite topic ids (any phase).")
+    concepts: list[OneLine] = []
+    tools: list[OneLine] = []
+    resources: list[Resource] = []
+    difficulty: Difficulty | None = None
+    hours: float | None = Field(default=None, gt=0, le=10_000, description="Rough study estimate.")
+    sources: list[Id] = Field(default=[], description="Ids of the roadmap's sources covering this topic.")
+    aliases: list[Id] = Field(default=[], description="Other names a user may type for this topic.")
+    replaces: list[Id] = Field(
+        default=[],
+        description="Ids this topic had in earlier versions of the roadmap; their progress moves here.",
+    )
+    kind: Literal["topic", "project"] = "topic"
+
+
+class Phase(_Strict):
+    """An ordered group of topics; topic order is the recommended study order."""
+
+    id: Id
+    title: OneLine
+    summary: Text = ""
+    topics: list[Topic] = []
+
+
+class Roadmap(_Strict):
+    """A learning path: ordered phases of topics linked by prerequisites."""
+
+    schema_: Literal[1] = Field(alias="schema", description="Roadmap file format version.")
+    id: Id = Field(description="Progress is kept per roadmap id.")
+    title: OneLine
+    description: Text = ""
+    sources: list[Source] = []
+    phases: list[Phase] = Field(min_length=1)
+
+    def topics(self) -> list[Topic]:
+        """Every topic in roadmap order (phase order, then position)."""
+        return [topic for phase in self.phases for topic in phase.topics]
+
+
+def json_schema() -> dict[str, Any]:
+    """JSON Schema of the roadmap file, for editors with a YAML language server."""
+    schema = Roadmap.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "llmpath roadmap"
+    return schema
+
+
+# --- loading ----------------------------------------------------------------------------------------------
+
+
+def load_roadmap(path: str | Path) -> Roadmap:
+    """Read, parse and validate a roadmap file; raise `RoadmapError` naming every problem."""
+    path = Path(path)
+    return parse_roadmap(read_roadmap_bytes(path), str(path))
+
+
+def read_roadmap_bytes(path: Path) -> bytes:
+    file = str(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise _error(file, f"file is {size / 1e6:.1f} MB; roadmaps are limited to {_mb(MAX_FILE_BYTES)}")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise _error(file, "no such file") from None
+    except IsADirectoryError:
+        raise _error(file, "is a directory, not a roadmap file") from None
+    except OSError as exc:
+        raise _error(file, f"cannot read: {exc.strerror}") from None
+
+
+def parse_roadmap(data: bytes, file: str = "<roadmap>") -> Roadmap:
+    """Parse and validate roadmap YAML given as bytes."""
+    raw = _parse_yaml(data, file)
+    try:
+        roadmap = Roadmap.model_validate(raw)
+    except ValidationError as exc:
+        lines = _LineMap(data)
+        raise RoadmapError(file, [_problem_from_pydantic(e, raw, lines) for e in exc.errors()]) from None
+    problems = check_references(roadmap)
+    if problems:
+        lines = _LineMap(data)
+        raise RoadmapError(file, [lines.locate(p) for p in problems])
+    return roadmap
+
+
+def _mb(n: int) -> str:
+    return f"{n // (1024 * 1024)} MiB"
+
+
+def _error(file: str, message: str, line: int | None = None, hint: str = "") -> RoadmapError:
+    return RoadmapError(file, [Problem(message, line=line, hint=hint)])
+
+
+def _yaml_loader_class() -> Any:
+    import yaml
+
+    # The C loader parses several times faster; both are "safe": they never build Python objects.
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(data: bytes, file: str) -> Any:
+    import yaml
+
+    if len(data) > MAX_FILE_BYTES:
+        raise _error(file, f"roadmap is larger than {_mb(MAX_FILE_BYTES)}")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise _error(file, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line=line) from None
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise _error(file, "file is empty", hint="run `llmpath init` for a starter roadmap")
+
+    loader = _yaml_loader_class()(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise _error(file, "file holds no YAML document")
+        _check_nodes(node, file)
+        raw = loader.construct_document(node)
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        message = exc.problem or "cannot construct value"
+        if "could not determine a constructor" in message:
+            message = "YAML tags that build objects (like !!python/...) are not allowed in a roadmap"
+        raise _error(file, message, line=line) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise _error(file, f"invalid YAML: {exc.problem or exc.context}", line=line) from None
+    except yaml.YAMLError as exc:
+        raise _error(file, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise _error(file, "YAML nesting is too deep") from None
+    finally:
+        loader.dispose()
+    if not isinstance(raw, dict):
+        raise _error(
+            file,
+            f"the top level is a {type(raw).__name__}, not a mapping",
+            line=1,
+            hint="a roadmap starts with `schema: 1`, `id:`, `title:` and `phases:`",
+        )
+    return raw
+
+
+def _check_nodes(root: Any, file: str) -> None:
+    """Refuse duplicate mapping keys (PyYAML silently keeps the last) and alias bombs, before constructing."""
+    import yaml
+
+    expanded: dict[int, int] = {}  # id(node) -> how many nodes it expands to
+
+    def size(node: Any, depth: int) -> int:
+        known = expanded.get(id(node))
+        if known is not None:
+            return known
+        if depth > 100:
+            raise _error(file, "YAML nesting is too deep", line=node.start_mark.line + 1)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: set[str] = set()
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise _error(file, f"duplicate key '{key.value}'", line=key.start_mark.line + 1)
+                    seen.add(key.value)
+                total += size(key, depth + 1) + size(value, depth + 1)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                total += size(item, depth + 1)
+        if total > MAX_EXPANDED_NODES:
+            raise _error(
+                file,
+                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)",
+                line=node.start_mark.line + 1,
+            )
+        expanded[id(node)] = total
+        return total
+
+    size(root, 0)
+
+
+# --- reference checks -------------------------------------------------------------------------------------
+
+
+def check_references(roadmap: Roadmap) -> list[Problem]:
+    """Problems a schema cannot express: unknown or duplicate ids, self-requirements, cycles, alias clashes.
+
+    Problems carry a `place`; their line is filled in by the caller, which has the YAML text.
+    """
+    problems: list[Problem] = []
+    phase_ids: set[str] = set()
+    for phase in roadmap.phases:
+        if phase.id in phase_ids:
+            problems.append(Problem(f"duplicate phase id '{phase.id}'", place=f"phase '{phase.id}'"))
+        phase_ids.add(phase.id)
+
+    topics = roadmap.topics()
+    topic_ids: set[str] = set()
+    for topic in topics:
+        if topic.id in topic_ids:
+            problems.append(Problem(f"duplicate topic id '{topic.id}'", place=f"topic '{topic.id}'"))
+        topic_ids.add(topic.id)
+
+    source_ids = {source.id for source in roadmap.sources}
+    names: dict[str, str] = {topic.id: topic.id for topic in topics}  # alias or id -> topic id
+    replaced: dict[str, str] = {}
+    for topic in topics:
+        place = f"topic '{topic.id}'"
+        for required in _duplicates(topic.requires):
+            problems.append(Problem(f"requires '{required}' twice", place=place))
+        for required in topic.requires:
+            if required == topic.id:
+                problems.append(Problem("requires itself", place=place))
+            elif required not in topic_ids:
+                problems.append(
+                    Problem(
+                        f"requires unknown topic '{required}'",
+                        place=place,
+                        hint=_did_you_mean(required, topic_ids),
+                    )
+                )
+        for source in topic.sources:
+            if source not in source_ids:
+                problems.append(
+                    Problem(
+                        f"names unknown source '{source}'",
+                        place=place,
+                        hint=_did_you_mean(source, source_ids) or "declare it under `sources:` at the top",
+                    )
+                )
+        for alias in topic.aliases:
+            owner = names.get(alias)
+            if owner is not None and owner != topic.id:
+                what = "the id" if alias == owner else "an alias"
+                problems.append(Problem(f"alias '{alias}' is already {what} of topic '{owner}'", place=place))
+            elif owner == topic.id and alias == topic.id:
+                problems.append(Problem(f"alias '{alias}' repeats the topic's own id", place=place))
+            names[alias] = topic.id
+        for old in topic.replaces:
+            if old in topic_ids:
+                problems.append(Problem(f"replaces '{old}', which is still a topic id", place=place))
+            elif old in replaced and replaced[old] != topic.id:
+                problems.append(
+                    Problem(f"'{old}' is already replaced by topic '{replaced[old]}'", place=place)
+                )
+            replaced[old] = topic.id
+
+    cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids] for t in topics})
+    if cycle:
+        problems.append(
+            Problem(
+                "prerequisite cycle: " + " -> ".join(cycle),
+                place=f"topic '{cycle[0]}'",
+                hint="each topic requires the next; remove one of these requirements",
+            )
+        )
+    return problems
+
+
+def find_cycle(requires: dict[str, list[str]]) -> list[str] | None:
+    """A cycle as `[a, b, ..., a]` where each topic requires the next, or None."""
+    try:
+        graphlib.TopologicalSorter(requires).prepare()
+    except graphlib.CycleError as exc:
+        # graphlib lists each node as a predecessor of the next; prerequisites are predecessors.
+        return list(reversed(exc.args[1]))
+    return None
+
+
+def _duplicates(items: list[str]) -> list[str]:
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for item in items:
+        if item in seen and item not in repeated:
+            repeated.append(item)
+        seen.add(item)
+    return repeated
+
+
+def _did_you_mean(name: str, choices: set[str]) -> str:
+    close = difflib.get_close_matches(name, sorted(choices), n=3, cutoff=0.6)
+    return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else ""
+
+
+# --- locating problems in the file ------------------------------------------------------------------------
+
+
+class _LineMap:
+    """Line numbers of every key and list item, by path; built only when there is an error to report."""
+
+    def __init__(self, data: bytes):
+        self.lines: dict[tuple[Any, ...], int] = {}
+        self.topic_paths: dict[str, list[tuple[Any, ...]]] = {}
+        self.phase_paths: dict[str, list[tuple[Any, ...]]] = {}
+        try:
+            import yaml
+
+            node = yaml.compose(data.decode("utf-8-sig"), Loader=_yaml_loader_class())
+        except Exception:  # only called on files that already parsed; be safe regardless
+            return
+        self._walk(node, ())
+
+    def _walk(self, node: Any, path: tuple[Any, ...]) -> None:
+        import yaml
+
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                child = (*path, key.value)
+                self.lines[child] = key.start_mark.line + 1
+                if key.value == "id" and isinstance(value, yaml.ScalarNode):
+                    if len(path) == 2 and path[0] == "phases":
+                        self.phase_paths.setdefault(value.value, []).append(path)
+                    elif len(path) == 4 and path[2] == "topics":
+                        self.topic_paths.setdefault(value.value, []).append(path)
+                self._walk(value, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                self._walk(item, (*path, index))
+
+    def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        for end in range(len(loc), -1, -1):
+            line = self.lines.get(tuple(loc[:end]))
+            if line is not None:
+                return line
+        return None
+
+    def locate(self, problem: Problem) -> Problem:
+        """Fill in the line of a problem from its place (for a duplicate, its second definition)."""
+        kind, _, name = problem.place.partition(" ")
+        paths = (self.topic_paths if kind == "topic" else self.phase_paths).get(name.strip("'"), [])
+        path = paths[-1] if "duplicate" in problem.message and paths else (paths[0] if paths else None)
+        line = self.lines.get(path) if path is not None else None
+        return Problem(problem.message, line=line, place=problem.place, hint=problem.hint)
+
+
+def _problem_from_pydantic(error: Any, raw: Any, lines: _LineMap) -> Problem:
+    loc = tuple(error["loc"])
+    place, rest = _place_of(loc, raw)
+    field = _format_loc(rest)
+    kind = error["type"]
+    hint = ""
+    if kind == "missing":
+        message = f"missing required field '{field}'"
+    elif kind == "extra_forbidden":
+        message = f"unknown field '{field}'"
+        allowed = _allowed_fields(loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else "allowed: " + ", ".join(allowed)
+    elif kind == "string_pattern_mismatch" and "a-z0-9" in str(error.get("ctx", {}).get("pattern")):
+        message = f"{field}: {error['input']!r} is not a valid id"
+        hint = "use lowercase letters, digits and single hyphens, like 'self-attention'"
+    elif kind == "string_pattern_mismatch" and "http" in str(error.get("ctx", {}).get("pattern")):
+        message = f"{field}: {error['input']!r} is not an http(s) URL"
+    elif kind == "string_pattern_mismatch":
+        message = f"{field}: must be a single line of text"
+    elif kind == "literal_error" and rest == ("schema",):
+        message = f"schema: this llmpath reads roadmap schema {SCHEMA_VERSION}, not {error['input']!r}"
+        hint = "upgrade llmpath, or set `schema: 1`"
+    else:
+        message = f"{field}: {error['msg']}" if field else error["msg"]
+    return Problem(message, line=lines.line_of(loc), place=place, hint=hint)
+
+
+def _place_of(loc: tuple[Any, ...], raw: Any) -> tuple[str, tuple[Any, ...]]:
+    """Split a pydantic location into the phase/topic it is in and the field path inside it."""
+    if len(loc) >= 2 and loc[0] == "phases" and isinstance(loc[1], int):
+        phase = _get(raw, "phases", loc[1])
+        phase_name = _name(phase, f"#{loc[1] + 1}")
+        if len(loc) >= 4 and loc[2] == "topics" and isinstance(loc[3], int):
+            topic = _get(phase, "topics", loc[3])
+            return f"topic {_name(topic, f'#{loc[3] + 1} of phase {phase_name}')}", loc[4:]
+        return f"phase {phase_name}", loc[2:]
+    return "", loc
+
+
+def _get(container: Any, key: str, index: int) -> Any:
+    items = container.get(key) if isinstance(container, dict) else None
+    return items[index] if isinstance(items, list) and index < len(items) else None
+
+
+def _name(item: Any, fallback: str) -> str:
+    ident = item.get("id") if isinstance(item, dict) else None
+    return f"'{ident}'" if isinstance(ident, str) else fallback
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
+    depth = len([p for p in loc if isinstance(p, str)])
+    names = [str(p) for p in loc if isinstance(p, str)]
+    model: type[BaseModel] = Roadmap
+    if names[:1] == ["phases"]:
+        model = Phase
+        if names[1:2] == ["topics"]:
+            model = Topic
+            if names[2:3] == ["resources"]:
+                model = Resource
+    elif names[:1] == ["sources"] and depth > 1:
+        model = Source
+    return sorted(f.alias or name for name, f in model.model_fields.items())
