@@ -195,7 +195,10 @@ def _parse_yaml(data: bytes, file: str) -> Any:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise _error(file, f"invalid YAML: {exc.problem or exc.context}", line=line) from None
+        message = f"invalid YAML: {exc.problem or exc.context}"
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != mark.line:
+            message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
+        raise _error(file, message, line=line) from None
     except yaml.YAMLError as exc:
         raise _error(file, f"invalid YAML: {exc}") from None
     except RecursionError:
@@ -279,12 +282,13 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
             problems.append(Problem(f"requires '{required}' twice", place=place))
         for required in topic.requires:
             if required == topic.id:
-                problems.append(Problem("requires itself", place=place))
+                problems.append(Problem("requires itself", place=place, field="requires"))
             elif required not in topic_ids:
                 problems.append(
                     Problem(
                         f"requires unknown topic '{required}'",
                         place=place,
+                        field="requires",
                         hint=_did_you_mean(required, topic_ids),
                     )
                 )
@@ -294,6 +298,7 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
                     Problem(
                         f"names unknown source '{source}'",
                         place=place,
+                        field="sources",
                         hint=_did_you_mean(source, source_ids) or "declare it under `sources:` at the top",
                     )
                 )
@@ -314,7 +319,7 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
                 )
             replaced[old] = topic.id
 
-    cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids] for t in topics})
+    cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids and r != t.id] for t in topics})
     if cycle:
         problems.append(
             Problem(
@@ -399,7 +404,9 @@ class _LineMap:
         kind, _, name = problem.place.partition(" ")
         paths = (self.topic_paths if kind == "topic" else self.phase_paths).get(name.strip("'"), [])
         path = paths[-1] if "duplicate" in problem.message and paths else (paths[0] if paths else None)
-        line = self.lines.get(path) if path is not None else None
+        line = None
+        if path is not None:
+            line = self.lines.get((*path, problem.field)) or self.lines.get(path)
         return Problem(problem.message, line=line, place=problem.place, hint=problem.hint)
 
 
