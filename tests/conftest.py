@@ -34,7 +34,7 @@ class Cli:
         self.runner = CliRunner()
         self.roadmap = roadmap
 
-    def __call__(self, *args: str, input: str | None = None):  # noqa: A002
+    def __call__(self, *args: str, input: str | None = None):
         prefix = ["--roadmap", str(self.roadmap)] if self.roadmap else []
         return self.runner.invoke(app, [*prefix, *args], input=input)
 

@@ -131,7 +131,14 @@ def _note(message: str) -> None:
 
 
 def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_value) + "\n")
+
+
+def _json_value(value: Any) -> str:
+    """Times as ISO 8601 with their UTC offset; anything else as text."""
+    from datetime import datetime
+
+    return value.isoformat(timespec="seconds") if isinstance(value, datetime) else str(value)
 
 
 TopicArgs = Annotated[
@@ -638,6 +645,633 @@ def _dashboard(ctx: typer.Context) -> None:
         console.print("Next up:")
         console.print(render.next_table(graph, items, show_total_unlocks=False))
     console.print("[dim]More: llmpath next · llmpath status · llmpath --help[/dim]")
+
+
+@app.command()
+def doctor(ctx: typer.Context) -> None:
+    """Check the database (integrity, schema version, orphaned progress) and the roadmap file.
+
+    Exit code 1 if something is broken; warnings alone exit 0.
+
+    Example: llmpath doctor
+    """
+    from llmpath import db
+    from llmpath import doctor as checks
+    from llmpath import paths as where
+
+    roadmap = (ctx.obj or Options()).roadmap
+    if roadmap is None:
+        try:
+            from llmpath import store
+
+            roadmap_file = store.roadmap_path_in_use(db.open_database(), None)
+        except LlmpathError:
+            roadmap_file = where.shipped_roadmap_path()
+    else:
+        roadmap_file = Path(roadmap).expanduser()
+    findings = checks.run_checks(where.db_path(), roadmap_file)
+    console = _console()
+    for finding in findings:
+        if finding.ok:
+            console.print(f"[green]✓[/green] {finding.check}: {finding.detail}")
+        elif finding.warning:
+            console.print(f"[yellow]![/yellow] {finding.check}: {finding.detail}")
+        else:
+            console.print(f"[red]✗[/red] {finding.check}: {finding.detail}")
+    backups = db.list_backups()
+    console.print(
+        f"· backups: {len(backups)} in {where.backups_dir()}"
+        + (f", newest {backups[0].name}" if backups else "")
+    )
+    failed = [f for f in findings if not f.ok and not f.warning]
+    if failed:
+        if any(f.check == "integrity" for f in failed):
+            console.print(db.recovery_hint(where.db_path()))
+        raise typer.Exit(1)
+
+
+# --- several roadmaps -------------------------------------------------------------------------------------
+
+
+@app.command()
+def roadmaps(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
+    """List the roadmaps this database knows, with progress; the one in use is marked.
+
+    Example: llmpath roadmaps
+    """
+    from llmpath import db, store
+
+    engine = db.open_database()
+    in_use = str(store.roadmap_path_in_use(engine, (ctx.obj or Options()).roadmap))
+    with db.reading(engine) as session:
+        known = store.list_roadmaps(session)
+    for entry in known:
+        entry["in_use"] = entry["source_path"] == in_use
+    if as_json:
+        _print_json(known)
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("", "Id", "Title", "Done", "File"):
+        table.add_column(column)
+    for entry in known:
+        table.add_row(
+            "▶" if entry["in_use"] else "",
+            entry["id"],
+            entry["title"],
+            f"{entry['finished']}/{entry['topics']}",
+            entry["source_path"] or "(file moved or reused)",
+        )
+    console = _console()
+    if not known:
+        console.print("No roadmap loaded yet; `llmpath next` loads the shipped one.")
+        return
+    console.print(table)
+    if not any(e["in_use"] for e in known):
+        console.print(f"In use (not loaded yet): {in_use}")
+
+
+@app.command()
+def use(
+    roadmap: Annotated[
+        str,
+        typer.Argument(
+            help="A roadmap file, the id of a roadmap listed by `llmpath roadmaps`, or 'default'."
+        ),
+    ],
+) -> None:
+    """Choose the roadmap later commands use (until `llmpath use default`).
+
+    The file is validated and loaded first; an invalid file changes nothing. `--roadmap FILE` and
+    LLMPATH_ROADMAP still override it for a single command.
+
+    Example: llmpath use my-roadmap.yaml
+    """
+    from llmpath import db, store
+    from llmpath import paths as where
+    from llmpath.models import RoadmapRecord
+
+    engine = db.open_database()
+    if roadmap in ("default", "shipped"):
+        path = where.shipped_roadmap_path()
+        chosen = None
+    else:
+        candidate = Path(roadmap).expanduser()
+        if not candidate.exists():
+            with db.reading(engine) as session:
+                record = session.get(RoadmapRecord, roadmap)
+            if record is None or not record.source_path:
+                raise LlmpathError(
+                    f"'{roadmap}' is neither a file nor a known roadmap id (see `llmpath roadmaps`)"
+                )
+            candidate = Path(record.source_path)
+        path = candidate.resolve()
+        chosen = str(path)
+    record, _ = store.ensure_synced(engine, path)
+    with db.writing(engine) as session:
+        store.set_setting(session, store.ROADMAP_SETTING, chosen)
+    _console().print(f"Now using '{record.title}' ({record.id}) from {path}")
+
+
+@app.command()
+def init(
+    file: Annotated[Path, typer.Argument(help="Where to write the starter roadmap.")] = Path("roadmap.yaml"),
+) -> None:
+    """Write a small, valid, commented starter roadmap to edit (never overwrites).
+
+    Example: llmpath init my.yaml && llmpath validate my.yaml && llmpath use my.yaml
+    """
+    from llmpath import store
+    from llmpath.starter import STARTER_ROADMAP
+
+    store.write_file_atomically(file, STARTER_ROADMAP, overwrite=False)
+    _console().print(
+        f"Wrote {file}. Edit it, check it with `llmpath validate {file}`, then `llmpath use {file}`."
+    )
+
+
+@app.command()
+def fork(
+    file: Annotated[Path, typer.Argument(help="Where to write the copy.")] = Path("llm-roadmap.yaml"),
+) -> None:
+    """Copy the shipped LLM roadmap to a file to trim or extend; ids stay, so progress carries over.
+
+    Example: llmpath fork mine.yaml && llmpath use mine.yaml
+    """
+    from llmpath import paths as where
+    from llmpath import store
+
+    shipped = where.shipped_roadmap_path().read_text(encoding="utf-8")
+    header = (
+        "# A copy of llmpath's LLM roadmap. Keep `id:` and the topic ids to keep your progress;\n"
+        "# to rename a topic, list its old id under `replaces:`. Check edits with `llmpath validate`.\n"
+    )
+    store.write_file_atomically(file, header + shipped, overwrite=False)
+    _console().print(f"Wrote {file}. Start using it with `llmpath use {file}`.")
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="The roadmap file to check.")],
+    strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
+) -> None:
+    """Check a roadmap file: every error (file:line, topic, what, hint), then likely mistakes as warnings.
+
+    Exit code 0 when valid, 1 when not (or, with --strict, when there are warnings).
+
+    Example: llmpath validate my.yaml
+    """
+    from llmpath.roadmap import validate_file
+
+    roadmap, errors, warnings = validate_file(file)
+    for problem in errors:
+        sys.stdout.write(f"error: {problem.format(str(file))}\n")
+    for problem in warnings:
+        sys.stdout.write(f"warning: {problem.format(str(file))}\n")
+    if roadmap is None:
+        sys.stdout.write(f"{file}: invalid — {len(errors)} error(s)\n")
+        raise typer.Exit(1)
+    sys.stdout.write(
+        f"{file}: valid — '{roadmap.id}', {len(roadmap.topics())} topics in {len(roadmap.phases)} phases, "
+        f"{len(warnings)} warning(s)\n"
+    )
+    if strict and warnings:
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of roadmap files, for editors with a YAML language server.
+
+    Example: llmpath schema > roadmap.schema.json
+    """
+    from llmpath.roadmap import json_schema
+
+    _print_json(json_schema())
+
+
+# --- goals, paths, notes ----------------------------------------------------------------------------------
+
+
+@app.command()
+def goal(
+    ctx: typer.Context,
+    topics: Annotated[
+        list[str] | None,
+        typer.Argument(
+            metavar="[TOPIC]...", help="Target topics.", autocompletion=complete_topic, show_default=False
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Remove the goal.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Set, show or clear the topics you aim for; `next` then offers only what leads there.
+
+    Example: llmpath goal rag agents
+    """
+    from llmpath import db, lookup, planner, store
+
+    workspace = _workspace(ctx)
+    with db.writing(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        if clear:
+            store.set_goals(session, roadmap_id=workspace.roadmap_id, topic_ids=[])
+        elif topics:
+            aliases = store.load_aliases(session, workspace.roadmap_id)
+            store.set_goals(
+                session,
+                roadmap_id=workspace.roadmap_id,
+                topic_ids=lookup.resolve_topics(graph, aliases, topics),
+            )
+        goals = store.load_goals(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+    goals = [g for g in goals if g in graph.topics]
+    remaining = planner.study_path(graph, statuses, goals)
+    hours_left = sum(graph.topics[t].hours or 0 for t in remaining)
+    if as_json:
+        _print_json({"goals": goals, "remaining": remaining, "hours_left": hours_left})
+        return
+    console = _console()
+    if not goals:
+        console.print("No goal set." + (" (cleared)" if clear else " Set one with `llmpath goal TOPIC`."))
+        return
+    titles = ", ".join(f"{graph.topics[g].title} ({g})" for g in goals)
+    console.print(f"Goal: {titles} — {len(remaining)} topics, about {hours_left:.0f} h to go.")
+    console.print(
+        "[dim]`llmpath next` now shows only topics on the way; `llmpath path` lists them all.[/dim]"
+    )
+
+
+@app.command()
+def path(
+    ctx: typer.Context,
+    topics: Annotated[
+        list[str],
+        typer.Argument(metavar="TOPIC...", help="Where you want to get to.", autocompletion=complete_topic),
+    ],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Every topic still to do before TOPIC, in a valid study order, with hours and the total.
+
+    Does not set a goal (see `llmpath goal`).
+
+    Example: llmpath path rag
+    """
+    from llmpath import db, lookup, planner, render, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        targets = lookup.resolve_topics(graph, store.load_aliases(session, workspace.roadmap_id), topics)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+    order = planner.study_path(graph, statuses, targets)
+    total = sum(graph.topics[t].hours or 0 for t in order)
+    if as_json:
+        _print_json(
+            {
+                "targets": targets,
+                "path": [
+                    {
+                        "id": t,
+                        "title": graph.topics[t].title,
+                        "status": planner.status_of(statuses, t),
+                        "hours": graph.topics[t].hours,
+                    }
+                    for t in order
+                ],
+                "hours": total,
+            }
+        )
+        return
+    console = _console()
+    if not order:
+        console.print("Nothing left: " + ", ".join(targets) + " already done or skipped.")
+        return
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False, show_footer=True)
+    table.add_column("#", justify="right", footer="")
+    table.add_column("", footer="")
+    table.add_column("Topic", footer="Total")
+    table.add_column("Id", style="cyan", footer="")
+    table.add_column("Hours", justify="right", footer=render.hours(total))
+    for number, topic_id in enumerate(order, start=1):
+        state = planner.topic_state(graph, statuses, topic_id)
+        table.add_row(
+            str(number),
+            render.mark(state),
+            graph.topics[topic_id].title,
+            topic_id,
+            render.hours(graph.topics[topic_id].hours),
+        )
+    console.print(table)
+
+
+@app.command()
+def note(
+    ctx: typer.Context,
+    topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The topic.", autocompletion=complete_topic)],
+    text: Annotated[
+        str | None, typer.Argument(help="The note (omit with --edit).", show_default=False)
+    ] = None,
+    edit: Annotated[bool, typer.Option("--edit", "-e", help="Write a longer note in $EDITOR.")] = False,
+) -> None:
+    """Add a dated note to a topic; notes show in `show` and in both export formats.
+
+    Example: llmpath note lora "rank 8 was enough for my 7B run"
+    """
+    from llmpath import db, lookup, store
+
+    if edit:
+        text = typer.edit("\n# Write your note above. Lines starting with # are ignored.\n")
+        if text is not None:
+            text = "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
+    if not text or not text.strip():
+        raise LlmpathError("the note is empty; nothing saved")
+    workspace = _workspace(ctx)
+    with db.writing(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        topic_id = lookup.resolve_topic(graph, store.load_aliases(session, workspace.roadmap_id), topic)
+        store.add_note(
+            session, roadmap_id=workspace.roadmap_id, topic_id=topic_id, text=text.strip(), at=store.now()
+        )
+    _console().print(f"Noted on {graph.topics[topic_id].title} ({topic_id}).")
+
+
+# --- history, pace, review --------------------------------------------------------------------------------
+
+
+def _parse_duration(text: str, option: str) -> Any:
+    """'60d', '8w', '12h' or a number of days."""
+    from datetime import timedelta
+
+    units = {"d": 1.0, "w": 7.0, "h": 1 / 24}
+    value, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "d")
+    try:
+        amount = float(value)
+    except ValueError:
+        raise LlmpathError(f"{option}: '{text}' is not a duration like 30d, 8w or 12h") from None
+    if amount <= 0 or amount > 36500:
+        raise LlmpathError(f"{option}: '{text}' must be more than 0 and at most 100 years")
+    return timedelta(days=amount * units[unit])
+
+
+def _parse_since(text: str) -> Any:
+    from datetime import datetime, timezone
+
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        from llmpath import store
+
+        return store.now() - _parse_duration(text, "--since")
+    return day.astimezone().astimezone(timezone.utc)
+
+
+@app.command()
+def log(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Only changes since a date (2026-11-01) or for a span (7d, 2w)."),
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Recent status changes, newest first.
+
+    Example: llmpath log --since 7d
+    """
+    from llmpath import db, render, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        events = store.load_events(
+            session, workspace.roadmap_id, since=_parse_since(since) if since else None, limit=limit
+        )
+    rows = [
+        {
+            "at": e.at,
+            "id": e.topic_id,
+            "title": graph.topics[e.topic_id].title if e.topic_id in graph.topics else e.topic_id,
+            "from": e.old_status,
+            "to": e.new_status,
+        }
+        for e in events
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    console = _console()
+    if not rows:
+        console.print("No changes recorded" + (f" since {since}." if since else " yet."))
+        return
+    for row in rows:
+        change = "reviewed" if row["from"] == row["to"] == "done" else f"{row['from']} → {row['to']}"
+        console.print(
+            f"[dim]{render.local(row['at'])}[/dim]  {row['title']} [cyan]{row['id']}[/cyan]  {change}"
+        )
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    weeks: Annotated[int, typer.Option("--weeks", "-w", min=1, max=104, help="How many weeks to chart.")] = 8,
+    eta: Annotated[
+        bool | None,
+        typer.Option(
+            "--eta/--no-eta",
+            help="Estimate finish dates from your pace [default: `llmpath config eta`].",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Topics and hours completed per week, your streak of active days, and (opt-in) finish estimates.
+
+    Estimates divide the hours left by your average hours per week over the last four weeks; they are off
+    unless you ask (--eta, or `llmpath config eta on`), since deadlines stress some learners.
+
+    Example: llmpath stats --eta
+    """
+    from llmpath import db, pace, planner, store
+
+    workspace = _workspace(ctx)
+    now = store.now()
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        events = store.load_events(session, workspace.roadmap_id)
+        show_eta = eta if eta is not None else store.get_setting(session, "eta") == "on"
+    completions = [
+        pace.Completion(e.topic_id, e.at) for e in events if e.new_status == "done" and e.old_status != "done"
+    ]
+    hours = {t.id: t.hours for t in graph.topics.values()}
+    chart = pace.weekly(completions, hours, now, weeks)
+    streak = pace.streak([e.at for e in events], now)
+    per_week = pace.hours_per_week(chart)
+    rows = planner.phase_progress(graph, statuses)
+    total = planner.total_progress(rows)
+    estimates = []
+    if show_eta:
+        for row in [*rows, total]:
+            finish = pace.finish_date(row.hours_left, per_week, now)
+            estimates.append(
+                {
+                    "phase": row.phase.id,
+                    "title": row.phase.title,
+                    "hours_left": row.hours_left,
+                    "finish": finish.isoformat() if finish else None,
+                }
+            )
+    if as_json:
+        _print_json(
+            {
+                "weeks": [
+                    {"start": w.start.isoformat(), "topics": w.topics, "hours": w.hours} for w in chart
+                ],
+                "streak_days": streak,
+                "hours_per_week": round(per_week, 2),
+                "done": total.done,
+                "total": total.total,
+                "eta": estimates if show_eta else None,
+            }
+        )
+        return
+    from rich.bar import Bar
+    from rich.table import Table
+
+    console = _console()
+    peak = max((w.hours for w in chart), default=0) or 1
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Week of")
+    table.add_column("Topics", justify="right")
+    table.add_column("Hours", justify="right")
+    table.add_column("")
+    for week in chart:
+        table.add_row(
+            week.start.isoformat(), str(week.topics), f"{week.hours:.0f}", Bar(peak, 0, week.hours, width=30)
+        )
+    console.print(table)
+    console.print(
+        f"Streak: {streak} day(s) in a row · pace {per_week:.1f} h/week over the last {pace.PACE_WEEKS} weeks"
+    )
+    if show_eta:
+        for estimate in estimates:
+            when = estimate["finish"] or "no estimate yet (no completed hours in recent weeks)"
+            console.print(f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}")
+
+
+@app.command()
+def review(
+    ctx: typer.Context,
+    every: Annotated[
+        str | None, typer.Option("--every", help="Bring done topics back after this long (60d, 8w).")
+    ] = None,
+    off: Annotated[bool, typer.Option("--off", help="Turn review off.")] = False,
+) -> None:
+    """Spaced review: topics done longer ago than an interval come back in `next` until done again.
+
+    Off by default.
+
+    Example: llmpath review --every 60d
+    """
+    from llmpath import db, store
+
+    workspace = _workspace(ctx)
+    with db.writing(workspace.engine) as session:
+        if off:
+            store.set_setting(session, store.REVIEW_SETTING, None)
+        elif every:
+            days = _parse_duration(every, "--every").total_seconds() / 86400
+            store.set_setting(session, store.REVIEW_SETTING, f"{days:g}")
+        interval = store.review_interval(session)
+        graph = store.load_graph(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        due = _review_due(session, workspace.roadmap_id, graph, statuses)
+    console = _console()
+    if interval is None:
+        console.print("Review is off. Turn it on with `llmpath review --every 60d`.")
+        return
+    console.print(f"Review is on: done topics come back after {interval.days} day(s). {len(due)} due now.")
+    for topic_id in due:
+        console.print(f"  ↻ {graph.topics[topic_id].title} ({topic_id})")
+
+
+@app.command()
+def config(
+    key: Annotated[str | None, typer.Argument(help="Setting name: eta.")] = None,
+    value: Annotated[str | None, typer.Argument(help="New value: on or off.")] = None,
+) -> None:
+    """Show or change preferences (eta: show finish estimates in `stats` by default).
+
+    Example: llmpath config eta on
+    """
+    from llmpath import db, store
+
+    known = {"eta": ("on", "off")}
+    engine = db.open_database()
+    if key is not None and key not in known:
+        raise LlmpathError(f"unknown setting '{key}'; settings: {', '.join(known)}")
+    if key and value is not None:
+        if value not in known[key]:
+            raise LlmpathError(f"{key} takes {' or '.join(known[key])}, not '{value}'")
+        with db.writing(engine) as session:
+            store.set_setting(session, key, value)
+    with db.reading(engine) as session:
+        for name in [key] if key else list(known):
+            _console().print(f"{name} = {store.get_setting(session, name) or 'off'}")
+
+
+class GraphFormat(str, Enum):
+    mermaid = "mermaid"
+    dot = "dot"
+
+
+@app.command()
+def graph(
+    ctx: typer.Context,
+    phase: Annotated[
+        str | None, typer.Option("--phase", "-p", help="Only this phase.", autocompletion=complete_phase)
+    ] = None,
+    goal_topic: Annotated[
+        str | None,
+        typer.Option(
+            "--goal",
+            metavar="TOPIC",
+            help="Only what is still to do before TOPIC.",
+            autocompletion=complete_topic,
+        ),
+    ] = None,
+    format: Annotated[
+        GraphFormat, typer.Option("--format", "-f", help="mermaid (GitHub renders it) or dot (Graphviz).")
+    ] = GraphFormat.mermaid,
+) -> None:
+    """Print the prerequisite graph, nodes styled by status (done, doing, available, blocked).
+
+    Example: llmpath graph --goal rag > rag.mmd
+             llmpath graph --format dot | dot -Tsvg > roadmap.svg
+    """
+    from llmpath import db, graphs, lookup, planner, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        full = store.load_graph(session, workspace.roadmap_id)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        aliases = store.load_aliases(session, workspace.roadmap_id)
+    only: set[str] | None = None
+    if phase:
+        only = set(full.phase_topics(lookup.resolve_phase(full, phase)))
+    if goal_topic:
+        target = lookup.resolve_topic(full, aliases, goal_topic)
+        on_the_way = planner.open_ancestors(full, statuses, [target]) | {target}
+        only = on_the_way if only is None else only & on_the_way
+    render_graph = graphs.dot if format == GraphFormat.dot else graphs.mermaid
+    sys.stdout.write(render_graph(full, statuses, only))
 
 
 def main() -> None:

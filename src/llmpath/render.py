@@ -25,6 +25,7 @@ STATUS_MARKS = {
     "todo": ("○", ""),
     "review": ("↻", "magenta"),
 }
+MAX_TREE_ROWS = 15  # a deep topic's full tree is long; `path` lists it in order
 STATUS_WORDS = {"done": "done", "skipped": "skipped", "doing": "in progress", "todo": "to do"}
 
 
@@ -191,13 +192,19 @@ def topic_panel(info: dict) -> Panel:
                 lines.append(row)
     if info.get("blocked_by"):
         lines += [Text(""), Text("Blocked by (open prerequisites)", style="bold")]
-        for entry in info["blocked_by"]:
+        shown = info["blocked_by"][:MAX_TREE_ROWS]
+        for entry in shown:
             row = Text("  " + "  " * entry["depth"] + "└ ")
             row.append(entry["title"] + " ")
             row.append(entry["id"], style="cyan")
             if entry["repeat"]:
                 row.append("  (see above)", style="dim")
             lines.append(row)
+        hidden = len(info["blocked_by"]) - len(shown)
+        if hidden > 0:
+            lines.append(
+                Text(f"  … {hidden} more; `llmpath path {info['id']}` lists them in study order", style="dim")
+            )
     if info.get("notes"):
         lines += [Text(""), Text("Notes", style="bold")]
         for note in info["notes"]:

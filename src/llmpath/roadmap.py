@@ -251,6 +251,68 @@ def _check_nodes(root: Any, file: str) -> None:
     size(root, 0)
 
 
+# --- validation for authors ------------------------------------------------------------------------------
+
+
+def validate_file(path: str | Path) -> tuple[Roadmap | None, list[Problem], list[Problem]]:
+    """Everything `llmpath validate` reports: the roadmap (if valid), its errors, and its warnings."""
+    path = Path(path)
+    try:
+        data = read_roadmap_bytes(path)
+        roadmap = parse_roadmap(data, str(path))
+    except RoadmapError as exc:
+        return None, exc.problems, []
+    lines = _LineMap(data)
+    return roadmap, [], [lines.locate(p) for p in lint_roadmap(roadmap)]
+
+
+def lint_roadmap(roadmap: Roadmap) -> list[Problem]:
+    """Legal but likely mistakes: redundant edges, backward phase order, loose topics, empty phases."""
+    from llmpath.planner import Graph, PhaseInfo, TopicInfo, redundant_edges
+
+    warnings: list[Problem] = []
+    phase_of: dict[str, int] = {}
+    infos = []
+    for index, phase in enumerate(roadmap.phases):
+        if not phase.topics:
+            warnings.append(Problem("phase has no topics", place=f"phase '{phase.id}'"))
+        for topic in phase.topics:
+            phase_of[topic.id] = index
+            infos.append(TopicInfo(topic.id, topic.title, phase.id, len(infos)))
+    edges = [(t.id, r) for t in roadmap.topics() for r in t.requires]
+    graph = Graph.from_edges([PhaseInfo(p.id, p.title) for p in roadmap.phases], infos, edges)
+    for topic_id, required in redundant_edges(graph):
+        warnings.append(
+            Problem(
+                f"requires '{required}' already implied by another prerequisite",
+                place=f"topic '{topic_id}'",
+                field="requires",
+                hint=f"remove '{required}' from requires",
+            )
+        )
+    for topic_id, required in edges:
+        if phase_of[required] > phase_of[topic_id]:
+            warnings.append(
+                Problem(
+                    f"requires '{required}' from a later phase ('{roadmap.phases[phase_of[required]].id}')",
+                    place=f"topic '{topic_id}'",
+                    field="requires",
+                    hint="move one of the two topics, or drop the requirement",
+                )
+            )
+    if len(infos) > 1:
+        for topic_id in graph.topics:
+            if not graph.requires[topic_id] and not graph.required_by[topic_id]:
+                warnings.append(
+                    Problem(
+                        "nothing requires this topic and it requires nothing",
+                        place=f"topic '{topic_id}'",
+                        hint="link it to the topics it builds on or leads to",
+                    )
+                )
+    return warnings
+
+
 # --- reference checks -------------------------------------------------------------------------------------
 
 

@@ -574,3 +574,49 @@ def write_file_atomically(path: Path, text: str, *, overwrite: bool) -> None:
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+# --- history ----------------------------------------------------------------------------------------------
+
+
+def load_events(
+    session: Session, roadmap_id: str, *, since: datetime | None = None, limit: int | None = None
+) -> list[Event]:
+    """Status changes, newest first."""
+    query = select(Event).where(Event.roadmap_id == roadmap_id)  # type: ignore[arg-type]
+    if since is not None:
+        query = query.where(Event.at >= since)  # type: ignore[arg-type]
+    query = query.order_by(Event.at.desc(), Event.id.desc())  # type: ignore[attr-defined,union-attr]
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.exec(query).all())
+
+
+def list_roadmaps(session: Session) -> list[dict]:
+    """Every roadmap the database knows, with its topic count and finished count (two grouped queries)."""
+    totals = dict(
+        session.exec(select(TopicRow.roadmap_id, func.count()).group_by(TopicRow.roadmap_id)).all()  # type: ignore[arg-type]
+    )
+    finished = dict(
+        session.exec(
+            select(Progress.roadmap_id, func.count())
+            .join(
+                TopicRow,
+                (TopicRow.roadmap_id == Progress.roadmap_id) & (TopicRow.id == Progress.topic_id),  # type: ignore[arg-type]
+            )
+            .where(Progress.status.in_(("done", "skipped")))  # type: ignore[attr-defined]
+            .group_by(Progress.roadmap_id)
+        ).all()
+    )
+    records = session.exec(select(RoadmapRecord).order_by(RoadmapRecord.id)).all()
+    return [
+        {
+            "id": r.id,
+            "title": r.title,
+            "source_path": r.source_path or None,
+            "topics": totals.get(r.id, 0),
+            "finished": finished.get(r.id, 0),
+            "loaded_at": r.loaded_at,
+        }
+        for r in records
+    ]
