@@ -116,9 +116,9 @@ def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> Workspace:
     options: Options = ctx.obj or Options()
     workspace = open_workspace(options.roadmap, force_sync=force_sync)
     report = workspace.sync
-    if report.loaded and not force_sync:
-        verb = "Loaded" if report.first_load else "Roadmap file changed; re-loaded"
-        _note(f"{verb} '{workspace.title}' ({report.topics} topics) from {workspace.source_path}")
+    if report.loaded and not report.first_load and not force_sync:
+        # The first load is silent (nothing to report); a reload is news: the roadmap under you changed.
+        _note(f"Roadmap file changed; re-loaded '{workspace.title}' ({report.topics} topics)")
     for old, new in report.moved:
         _note(f"progress on '{old}' moved to its new id '{new}'")
     if report.backup:

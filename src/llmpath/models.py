@@ -12,10 +12,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
 
 
-class RoadmapRecord(SQLModel, table=True):
+class _Table(SQLModel):
+    # Rows come from our own writes, never from user input, and table classes are never validated on
+    # construction; deferring pydantic's schema build keeps it off every command's start-up.
+    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
+
+
+class RoadmapRecord(_Table, table=True):
     """One row per roadmap ever loaded; the file's stat and hash say when it must be re-read."""
 
     __tablename__ = "roadmap"
@@ -31,7 +38,7 @@ class RoadmapRecord(SQLModel, table=True):
     loaded_at: datetime
 
 
-class PhaseRow(SQLModel, table=True):
+class PhaseRow(_Table, table=True):
     """A phase of a loaded roadmap, in roadmap order."""
 
     __tablename__ = "phase"
@@ -43,7 +50,7 @@ class PhaseRow(SQLModel, table=True):
     summary: str = ""
 
 
-class TopicRow(SQLModel, table=True):
+class TopicRow(_Table, table=True):
     """A topic of a loaded roadmap; `position` is its index in roadmap order (phase, then place)."""
 
     __tablename__ = "topic"
@@ -60,7 +67,7 @@ class TopicRow(SQLModel, table=True):
     details_json: str = "{}"  # concepts, tools, resources, sources — shown by `show`, never queried
 
 
-class TopicAlias(SQLModel, table=True):
+class TopicAlias(_Table, table=True):
     """Another name a user may type for a topic (from `aliases` and `replaces`)."""
 
     __tablename__ = "topic_alias"
@@ -70,7 +77,7 @@ class TopicAlias(SQLModel, table=True):
     topic_id: str
 
 
-class Prerequisite(SQLModel, table=True):
+class Prerequisite(_Table, table=True):
     """`topic_id` requires `requires_id`: one edge of the prerequisite graph."""
 
     __tablename__ = "prerequisite"
@@ -80,7 +87,7 @@ class Prerequisite(SQLModel, table=True):
     requires_id: str = Field(primary_key=True)
 
 
-class Progress(SQLModel, table=True):
+class Progress(_Table, table=True):
     """The learner's state of one topic. No foreign key to `topic`: progress outlives a removed topic."""
 
     __tablename__ = "progress"
@@ -93,7 +100,7 @@ class Progress(SQLModel, table=True):
     updated_at: datetime
 
 
-class Event(SQLModel, table=True):
+class Event(_Table, table=True):
     """Every status change with its time: the history behind `log`, `stats` and review."""
 
     __tablename__ = "event"
@@ -106,7 +113,7 @@ class Event(SQLModel, table=True):
     new_status: str
 
 
-class Note(SQLModel, table=True):
+class Note(_Table, table=True):
     """A dated note the learner wrote about a topic."""
 
     __tablename__ = "note"
@@ -118,7 +125,7 @@ class Note(SQLModel, table=True):
     text: str
 
 
-class Goal(SQLModel, table=True):
+class Goal(_Table, table=True):
     """A topic the learner is aiming for; `next` then offers only what leads there."""
 
     __tablename__ = "goal"
@@ -127,7 +134,7 @@ class Goal(SQLModel, table=True):
     topic_id: str = Field(primary_key=True)
 
 
-class Setting(SQLModel, table=True):
+class Setting(_Table, table=True):
     """Small key/value preferences: the roadmap in use, the review interval, showing ETAs."""
 
     __tablename__ = "setting"
