@@ -82,15 +82,15 @@ def main_callback(
             "--roadmap",
             "-r",
             metavar="FILE",
-            help="Roadmap file for this command [env: LLMPATH_ROADMAP; default: the one chosen "
-            "with `llmpath use`, else the shipped LLM roadmap].",
+            help="Roadmap file for this command (env: LLMPATH_ROADMAP; default: the one chosen "
+            "with `llmpath use`, else the shipped LLM roadmap).",
             show_default=False,
         ),
     ] = None,
     version: Annotated[
-        bool | None,
+        bool,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
-    ] = None,
+    ] = False,
 ) -> None:
     """Track your way along a prerequisite-ordered learning path.
 
@@ -124,6 +124,13 @@ def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> Workspace:
     if report.backup:
         _note(f"backup of the previous state: {report.backup}")
     return workspace
+
+
+def _esc(text: object) -> str:
+    """User data (titles, paths) inside Rich markup: brackets in it must not read as markup tags."""
+    from rich.markup import escape
+
+    return escape(str(text))
 
 
 def _note(message: str) -> None:
@@ -220,7 +227,7 @@ def _render_next(graph, statuses, items, shown, goals, phase, sort) -> None:
     total = planner.total_progress(planner.phase_progress(graph, statuses))
     if goals:
         names = ", ".join(graph.topics[g].title for g in goals if g in graph.topics)
-        console.print(f"Goal: {names} — showing only topics on the way (--all for everything)")
+        console.print(f"Goal: {_esc(names)} — showing only topics on the way (--all for everything)")
     if not items:
         if total.finished == total.total:
             console.print(
@@ -271,11 +278,11 @@ def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
         title = graph.topics[topic_id].title
         change = changed.get(topic_id)
         if change is None:
-            console.print(f"· {title} ({topic_id}) is already {planner.status_of(before, topic_id)}")
+            console.print(f"· {_esc(title)} ({topic_id}) is already {planner.status_of(before, topic_id)}")
         elif change.old == change.new == "done":
-            console.print(f"[green]✓[/green] {title} ({topic_id}) reviewed: done again")
+            console.print(f"[green]✓[/green] {_esc(title)} ({topic_id}) reviewed: done again")
         else:
-            console.print(f"[green]✓[/green] {title} ({topic_id}): {word}")
+            console.print(f"[green]✓[/green] {_esc(title)} ({topic_id}): {word}")
         if status in ("done", "doing"):
             still_open = planner.open_prerequisites(graph, after, topic_id)
             if still_open:
@@ -283,7 +290,7 @@ def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
                 console.print(f"  [yellow]![/yellow] prerequisites still open: {listed}")
     unlocked = planner.newly_available(graph, before, after)
     if unlocked:
-        console.print("Now available: " + ", ".join(f"{graph.topics[t].title} ({t})" for t in unlocked))
+        console.print("Now available: " + ", ".join(f"{_esc(graph.topics[t].title)} ({t})" for t in unlocked))
 
 
 @app.command()
@@ -388,7 +395,7 @@ def status(
         )
         return
     console = _console()
-    console.print(f"[bold]{workspace.title}[/bold]")
+    console.print(f"[bold]{_esc(workspace.title)}[/bold]")
     console.print(render.status_table(rows, total))
     if orphans:
         listed = ", ".join(f"{o.topic_id} ({o.status})" for o in orphans)
@@ -578,7 +585,7 @@ def import_command(
         result = store.apply_import(session, workspace.roadmap_id, plan, at=store.now())
     console = _console()
     console.print(
-        f"Imported {len(plan.matched)} topics from {file}: {result.changed} changed, "
+        f"Imported {len(plan.matched)} topics from {_esc(file)}: {result.changed} changed, "
         f"{result.notes_added} notes added."
     )
     for item in plan.unmatched:
@@ -603,10 +610,10 @@ def paths(ctx: typer.Context) -> None:
     engine = db.open_database()
     roadmap = store.roadmap_path_in_use(engine, (ctx.obj or Options()).roadmap)
     console = _console()
-    console.print(f"data folder:  {where.data_dir()}")
-    console.print(f"database:     {where.db_path()}")
-    console.print(f"backups:      {where.backups_dir()}")
-    console.print(f"roadmap:      {roadmap}")
+    console.print(f"data folder:  {where.data_dir()}", markup=False)
+    console.print(f"database:     {where.db_path()}", markup=False)
+    console.print(f"backups:      {where.backups_dir()}", markup=False)
+    console.print(f"roadmap:      {roadmap}", markup=False)
 
 
 @app.command()
@@ -623,7 +630,8 @@ def sync(ctx: typer.Context) -> None:
     with db.reading(workspace.engine) as session:
         orphans = store.orphaned_progress(session, workspace.roadmap_id)
     _console().print(
-        f"Loaded '{workspace.title}' ({workspace.sync.topics} topics) from {workspace.source_path}"
+        f"Loaded '{workspace.title}' ({workspace.sync.topics} topics) from {workspace.source_path}",
+        markup=False,
     )
     if orphans:
         _note(f"kept progress on {len(orphans)} topic(s) no longer in the roadmap (see `llmpath status`)")
@@ -673,15 +681,16 @@ def doctor(ctx: typer.Context) -> None:
     console = _console()
     for finding in findings:
         if finding.ok:
-            console.print(f"[green]✓[/green] {finding.check}: {finding.detail}")
+            console.print(f"[green]✓[/green] {finding.check}: {_esc(finding.detail)}")
         elif finding.warning:
-            console.print(f"[yellow]![/yellow] {finding.check}: {finding.detail}")
+            console.print(f"[yellow]![/yellow] {finding.check}: {_esc(finding.detail)}")
         else:
-            console.print(f"[red]✗[/red] {finding.check}: {finding.detail}")
+            console.print(f"[red]✗[/red] {finding.check}: {_esc(finding.detail)}")
     backups = db.list_backups()
     console.print(
         f"· backups: {len(backups)} in {where.backups_dir()}"
-        + (f", newest {backups[0].name}" if backups else "")
+        + (f", newest {backups[0].name}" if backups else ""),
+        markup=False,
     )
     failed = [f for f in findings if not f.ok and not f.warning]
     if failed:
@@ -713,6 +722,7 @@ def roadmaps(
         _print_json(known)
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("", "Id", "Title", "Done", "File"):
@@ -721,9 +731,9 @@ def roadmaps(
         table.add_row(
             "▶" if entry["in_use"] else "",
             entry["id"],
-            entry["title"],
+            Text(entry["title"]),
             f"{entry['finished']}/{entry['topics']}",
-            entry["source_path"] or "(file moved or reused)",
+            Text(entry["source_path"] or "(file moved or reused)"),
         )
     console = _console()
     if not known:
@@ -731,7 +741,7 @@ def roadmaps(
         return
     console.print(table)
     if not any(e["in_use"] for e in known):
-        console.print(f"In use (not loaded yet): {in_use}")
+        console.print(f"In use (not loaded yet): {in_use}", markup=False)
 
 
 @app.command()
@@ -773,7 +783,7 @@ def use(
     record, _ = store.ensure_synced(engine, path)
     with db.writing(engine) as session:
         store.set_setting(session, store.ROADMAP_SETTING, chosen)
-    _console().print(f"Now using '{record.title}' ({record.id}) from {path}")
+    _console().print(f"Now using '{record.title}' ({record.id}) from {path}", markup=False)
 
 
 @app.command()
@@ -810,7 +820,7 @@ def fork(
         "# to rename a topic, list its old id under `replaces:`. Check edits with `llmpath validate`.\n"
     )
     store.write_file_atomically(file, header + shipped, overwrite=False)
-    _console().print(f"Wrote {file}. Start using it with `llmpath use {file}`.")
+    _console().print(f"Wrote {file}. Start using it with `llmpath use {file}`.", markup=False)
 
 
 @app.command()
@@ -899,7 +909,7 @@ def goal(
         console.print("No goal set." + (" (cleared)" if clear else " Set one with `llmpath goal TOPIC`."))
         return
     titles = ", ".join(f"{graph.topics[g].title} ({g})" for g in goals)
-    console.print(f"Goal: {titles} — {len(remaining)} topics, about {hours_left:.0f} h to go.")
+    console.print(f"Goal: {_esc(titles)} — {len(remaining)} topics, about {hours_left:.0f} h to go.")
     console.print(
         "[dim]`llmpath next` now shows only topics on the way; `llmpath path` lists them all.[/dim]"
     )
@@ -951,6 +961,7 @@ def path(
         console.print("Nothing left: " + ", ".join(targets) + " already done or skipped.")
         return
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(box=None, header_style="bold", pad_edge=False, show_footer=True)
     table.add_column("#", justify="right", footer="")
@@ -963,7 +974,7 @@ def path(
         table.add_row(
             str(number),
             render.mark(state),
-            graph.topics[topic_id].title,
+            Text(graph.topics[topic_id].title),
             topic_id,
             render.hours(graph.topics[topic_id].hours),
         )
@@ -998,7 +1009,7 @@ def note(
         store.add_note(
             session, roadmap_id=workspace.roadmap_id, topic_id=topic_id, text=text.strip(), at=store.now()
         )
-    _console().print(f"Noted on {graph.topics[topic_id].title} ({topic_id}).")
+    _console().print(f"Noted on {graph.topics[topic_id].title} ({topic_id}).", markup=False)
 
 
 # --- history, pace, review --------------------------------------------------------------------------------
@@ -1073,7 +1084,7 @@ def log(
     for row in rows:
         change = "reviewed" if row["from"] == row["to"] == "done" else f"{row['from']} → {row['to']}"
         console.print(
-            f"[dim]{render.local(row['at'])}[/dim]  {row['title']} [cyan]{row['id']}[/cyan]  {change}"
+            f"[dim]{render.local(row['at'])}[/dim]  {_esc(row['title'])} [cyan]{row['id']}[/cyan]  {change}"
         )
 
 
@@ -1085,7 +1096,7 @@ def stats(
         bool | None,
         typer.Option(
             "--eta/--no-eta",
-            help="Estimate finish dates from your pace [default: `llmpath config eta`].",
+            help="Estimate finish dates from your pace (default: `llmpath config eta`).",
             show_default=False,
         ),
     ] = None,
@@ -1163,7 +1174,9 @@ def stats(
     if show_eta:
         for estimate in estimates:
             when = estimate["finish"] or "no estimate yet (no completed hours in recent weeks)"
-            console.print(f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}")
+            console.print(
+                f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}", markup=False
+            )
 
 
 @app.command()
@@ -1197,9 +1210,11 @@ def review(
     if interval is None:
         console.print("Review is off. Turn it on with `llmpath review --every 60d`.")
         return
-    console.print(f"Review is on: done topics come back after {interval.days} day(s). {len(due)} due now.")
+    days = interval.total_seconds() / 86400
+    after = f"{days:g} day(s)" if days >= 1 else f"{days * 24:g} hour(s)"
+    console.print(f"Review is on: done topics come back after {after}. {len(due)} due now.")
     for topic_id in due:
-        console.print(f"  ↻ {graph.topics[topic_id].title} ({topic_id})")
+        console.print(f"  ↻ {graph.topics[topic_id].title} ({topic_id})", markup=False)
 
 
 @app.command()

@@ -81,10 +81,16 @@ def _on_begin(conn: Any) -> None:
 
 
 def _create_private_file(path: Path) -> None:
-    paths.ensure_private_dir(path.parent)
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
+    try:
+        paths.ensure_private_dir(path.parent)
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+    except OSError as exc:
+        where = exc.filename or path
+        raise DatabaseError(
+            f"cannot create {where}: {exc.strerror or exc}; set LLMPATH_HOME to a folder you can write"
+        ) from None
 
 
 def _upgrade(engine: Engine, path: Path, version: int) -> None:

@@ -99,7 +99,7 @@ def next_table(graph: Graph, items: Sequence[dict], *, show_total_unlocks: bool)
             mark(state),
             title,
             topic.id,
-            phase_titles.get(topic.phase_id, ""),
+            Text(phase_titles.get(topic.phase_id, "")),
             unlocks,
             hours(topic.hours),
         )
@@ -116,7 +116,7 @@ def status_table(rows: Sequence[PhaseProgress], total: PhaseProgress) -> Table:
     table.add_column("Hours left", justify="right", footer=hours(total.hours_left))
     for row in rows:
         table.add_row(
-            row.phase.title,
+            Text(row.phase.title),
             f"{row.finished}/{row.total}",
             bar(row.finished, row.total),
             f"{row.percent:.0f}%",
@@ -139,7 +139,7 @@ def phase_topics_table(graph: Graph, topic_ids: Sequence[str], states: dict[str,
         word = {"available": "available", "blocked": "blocked"}.get(state, STATUS_WORDS.get(state, state))
         table.add_row(
             mark(state),
-            topic.title,
+            Text(topic.title),
             topic_id,
             Text(word, style=STATUS_MARKS[state][1]),
             hours(topic.hours),
