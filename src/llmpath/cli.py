@@ -699,6 +699,28 @@ def doctor(ctx: typer.Context) -> None:
         raise typer.Exit(1)
 
 
+@app.command()
+def restore(
+    backup: Annotated[
+        Path | None, typer.Argument(help="A backup file (default: the newest in the backups folder).")
+    ] = None,
+) -> None:
+    """Put back a backup of the database; the current one is moved aside (never deleted).
+
+    Backups are taken before a changed roadmap is re-loaded, before an import and before a schema upgrade.
+
+    Example: llmpath restore
+    """
+    from llmpath import db
+    from llmpath import paths as where
+
+    chosen, moved = db.restore_backup(where.db_path(), backup)
+    console = _console()
+    console.print(f"Restored {chosen} to {where.db_path()}", markup=False)
+    if moved:
+        console.print(f"The previous database was moved to {moved}", markup=False)
+
+
 # --- several roadmaps -------------------------------------------------------------------------------------
 
 
@@ -797,7 +819,7 @@ def init(
     from llmpath import store
     from llmpath.starter import STARTER_ROADMAP
 
-    store.write_file_atomically(file, STARTER_ROADMAP, overwrite=False)
+    store.write_file_atomically(file, STARTER_ROADMAP, overwrite=False, exists_hint="choose another name")
     _console().print(
         f"Wrote {file}. Edit it, check it with `llmpath validate {file}`, then `llmpath use {file}`."
     )
@@ -819,7 +841,7 @@ def fork(
         "# A copy of llmpath's LLM roadmap. Keep `id:` and the topic ids to keep your progress;\n"
         "# to rename a topic, list its old id under `replaces:`. Check edits with `llmpath validate`.\n"
     )
-    store.write_file_atomically(file, header + shipped, overwrite=False)
+    store.write_file_atomically(file, header + shipped, overwrite=False, exists_hint="choose another name")
     _console().print(f"Wrote {file}. Start using it with `llmpath use {file}`.", markup=False)
 
 
@@ -997,9 +1019,8 @@ def note(
     from llmpath import db, lookup, store
 
     if edit:
-        text = typer.edit("\n# Write your note above. Lines starting with # are ignored.\n")
-        if text is not None:
-            text = "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
+        text = _edit_text("\n# Write your note above. Lines starting with # are ignored.\n")
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
     if not text or not text.strip():
         raise LlmpathError("the note is empty; nothing saved")
     workspace = _workspace(ctx)
@@ -1012,11 +1033,32 @@ def note(
     _console().print(f"Noted on {graph.topics[topic_id].title} ({topic_id}).", markup=False)
 
 
+def _edit_text(initial: str) -> str:
+    """Open $VISUAL / $EDITOR (else vi) on a temporary file and return what was saved."""
+    import os
+    import shlex
+    import subprocess
+    import tempfile
+
+    editor = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    with tempfile.TemporaryDirectory() as folder:
+        draft = Path(folder) / "note.md"
+        draft.write_text(initial, encoding="utf-8")
+        try:
+            finished = subprocess.run([*shlex.split(editor), str(draft)], check=False)
+        except OSError as exc:
+            raise LlmpathError(f"cannot start editor '{editor}': {exc.strerror}; set EDITOR") from None
+        if finished.returncode != 0:
+            raise LlmpathError(f"editor '{editor}' exited with status {finished.returncode}; nothing saved")
+        return draft.read_text(encoding="utf-8")
+
+
 # --- history, pace, review --------------------------------------------------------------------------------
 
 
 def _parse_duration(text: str, option: str) -> Any:
     """'60d', '8w', '12h' or a number of days."""
+    import math
     from datetime import timedelta
 
     units = {"d": 1.0, "w": 7.0, "h": 1 / 24}
@@ -1024,8 +1066,10 @@ def _parse_duration(text: str, option: str) -> Any:
     try:
         amount = float(value)
     except ValueError:
-        raise LlmpathError(f"{option}: '{text}' is not a duration like 30d, 8w or 12h") from None
-    if amount <= 0 or amount > 36500:
+        amount = math.nan
+    if not math.isfinite(amount):
+        raise LlmpathError(f"{option}: '{text}' is not a duration like 30d, 8w or 12h")
+    if amount <= 0 or amount * units[unit] > 36500:
         raise LlmpathError(f"{option}: '{text}' must be more than 0 and at most 100 years")
     return timedelta(days=amount * units[unit])
 
@@ -1124,7 +1168,7 @@ def stats(
     hours = {t.id: t.hours for t in graph.topics.values()}
     chart = pace.weekly(completions, hours, now, weeks)
     streak = pace.streak([e.at for e in events], now)
-    per_week = pace.hours_per_week(chart)
+    per_week = pace.hours_per_week(pace.weekly(completions, hours, now, pace.PACE_WEEKS))
     rows = planner.phase_progress(graph, statuses)
     total = planner.total_progress(rows)
     estimates = []

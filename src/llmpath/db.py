@@ -169,12 +169,58 @@ def user_error(exc: BaseException, path: Path | None = None) -> LlmpathError | N
 
 def recovery_hint(path: Path) -> str:
     backups = list_backups()
-    moved = f"{path}.damaged"
     if backups:
-        return (
-            f"to recover, move it away (mv {path} {moved}) and copy the newest backup: cp {backups[0]} {path}"
-        )
+        return f"to recover, run `llmpath restore` (puts back the newest backup, {backups[0].name})"
     return (
-        f"to recover, move it away (mv {path} {moved}) and restore progress from an export "
-        "with `llmpath import FILE`"
+        f"to recover, move {path.name} away (with its -wal and -shm files) and restore progress from an "
+        "export with `llmpath import FILE`"
     )
+
+
+def restore_backup(path: Path, backup: Path | None = None) -> tuple[Path, Path | None]:
+    """Put a backup in place of the database; the current files are moved aside, never deleted.
+
+    Returns the backup used and where the previous database went (None if there was none).
+    """
+    backups = list_backups()
+    chosen = backup or (backups[0] if backups else None)
+    if chosen is None:
+        raise DatabaseError(
+            f"no backups in {paths.backups_dir()}; restore from an export with `llmpath import`"
+        )
+    if not chosen.is_file():
+        raise DatabaseError(f"{chosen}: no such backup")
+    try:
+        check = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
+        try:
+            ok = check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        finally:
+            check.close()
+    except sqlite3.DatabaseError:
+        ok = False
+    if not ok:
+        raise DatabaseError(f"{chosen} is not a usable backup; try an older one (ls {paths.backups_dir()})")
+    moved: Path | None = None
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    # The -wal and -shm files belong to the damaged database; left in place, SQLite would replay them
+    # onto the restored copy.
+    for suffix in ("", "-wal", "-shm"):
+        current = Path(f"{path}{suffix}")
+        if current.exists():
+            aside = Path(f"{path}.damaged-{stamp}{suffix}")
+            os.replace(current, aside)
+            moved = moved or aside
+    partial = path.with_name(path.name + ".partial")
+    source = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
+    try:
+        fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        copy = sqlite3.connect(partial)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+    finally:
+        source.close()
+    os.replace(partial, path)
+    return chosen, moved

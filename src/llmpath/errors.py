@@ -22,7 +22,7 @@ class Problem:
     line: int | None = None
     place: str = ""  # "phase 'x'", "topic 'y'" — where in the roadmap, for people
     hint: str = ""
-    field: str = ""  # the key inside the place the problem is about, to point at its line
+    loc: tuple = ()  # where in the document, as a key path like ("phases", 0, "topics", 2, "requires")
 
     def format(self, file: str) -> str:
         where = f"{file}:{self.line}" if self.line else file

@@ -81,7 +81,7 @@ def to_markdown(snapshot: Snapshot, graph_mermaid: str | None = None) -> str:
         f"# {escape_markdown(snapshot.roadmap_title)}",
         "",
         f"Progress: {finished} of {len(all_topics)} topics done or skipped ({percent}%). "
-        f"Exported by llmpath on {snapshot.exported_at:%Y-%m-%d}; roadmap `{snapshot.roadmap_id}`.",
+        f"Exported by llmpath on {_local_date(snapshot.exported_at)}; roadmap `{snapshot.roadmap_id}`.",
     ]
     for phase in snapshot.phases:
         lines += [
@@ -98,8 +98,15 @@ def to_markdown(snapshot: Snapshot, graph_mermaid: str | None = None) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MARKERS = (" (skipped)", " (in progress)")
+
+
 def _markdown_item(topic: TopicItem) -> list[str]:
     title = escape_markdown(topic.title)
+    if title.endswith(_MARKERS):
+        # A title that itself ends like a status marker gets its brackets escaped; import tells them apart.
+        head, _, tail = title.rpartition(" (")
+        title = f"{head} \\({tail[:-1]}\\)"
     if topic.status == "done":
         line = f"- [x] {title}"
     elif topic.status == "skipped":
@@ -109,8 +116,14 @@ def _markdown_item(topic: TopicItem) -> list[str]:
     else:
         line = f"- [ ] {title}"
     lines = [f"{line} `{topic.id}`"]
-    lines += [f"  - {note.at:%Y-%m-%d}: {escape_markdown(note.text)}" for note in topic.notes]
+    lines += [f"  - {_local_date(note.at)}: {escape_markdown(note.text)}" for note in topic.notes]
     return lines
+
+
+def _local_date(at: datetime) -> str:
+    """The learner's calendar date, as `log` and `show` print it."""
+    aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return aware.astimezone().strftime("%Y-%m-%d")
 
 
 _ITEM = re.compile(r"^[-*+] \[(?P<mark>[ xX])\] (?P<rest>.*?)\s*$")
@@ -131,7 +144,7 @@ def _parse_markdown(text: str, file: str) -> ParsedProgress:
             rest = rest[: id_match.start()]
         checked = match["mark"] != " "
         status = "done" if checked else "todo"
-        for marker, marked_status in ((" (skipped)", "skipped"), (" (in progress)", "doing")):
+        for marker, marked_status in zip(_MARKERS, ("skipped", "doing"), strict=True):
             if rest.endswith(marker):
                 rest = rest[: -len(marker)]
                 status = marked_status

@@ -35,6 +35,7 @@ class RoadmapRecord(_Table, table=True):
     content_hash: str
     file_size: int
     file_mtime_ns: int
+    file_ctime_ns: int = 0  # changes on every write, even one that restores size and mtime (cp -p, rsync -t)
     loaded_at: datetime
 
 

@@ -305,7 +305,7 @@ def next_items(
 
     `sort="roadmap"` keeps topics in progress first, then roadmap order; `sort="unlocks"` ranks by how many
     unfinished topics each one leads to (only those on the way to the goals, when goals are set), ties in
-    roadmap order. Both report `unlocks` (topics that become available at once) and `unlocks_total`.
+    the default order. Both report `unlocks` (topics that become available at once) and `unlocks_total`.
     """
     candidates: set[str] | None = None if within is None else set(within)
     if goals:
@@ -316,10 +316,10 @@ def next_items(
     if sort == "unlocks":
         ready.sort(key=lambda t: -totals[t])
     items = [_item(graph, statuses, t, totals[t], review=False) for t in ready]
+    # Reviews follow the phase filter but not the goal: a goal narrows what is new, not what to revisit.
+    in_phase = None if within is None else set(within)
     items += [
-        _item(graph, statuses, t, totals[t], review=True)
-        for t in review
-        if candidates is None or t in candidates
+        _item(graph, statuses, t, totals[t], review=True) for t in review if in_phase is None or t in in_phase
     ]
     return items
 

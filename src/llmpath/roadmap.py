@@ -8,6 +8,7 @@ builds Python objects (`safe` loaders only) and refuses files that would hang or
 from __future__ import annotations
 
 import difflib
+import functools
 import graphlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -156,11 +157,18 @@ def _error(file: str, message: str, line: int | None = None, hint: str = "") -> 
     return RoadmapError(file, [Problem(message, line=line, hint=hint)])
 
 
+@functools.cache
 def _yaml_loader_class() -> Any:
     import yaml
 
     # The C loader parses several times faster; both are "safe": they never build Python objects.
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class RoadmapLoader(base):  # type: ignore[misc, valid-type]
+        """Keeps dates as text: a title like 2024-01-01 is a string, and 2024-02-30 is not an error."""
+
+    RoadmapLoader.add_constructor("tag:yaml.org,2002:timestamp", RoadmapLoader.construct_yaml_str)
+    return RoadmapLoader
 
 
 def _parse_yaml(data: bytes, file: str) -> Any:
@@ -203,6 +211,9 @@ def _parse_yaml(data: bytes, file: str) -> Any:
         raise _error(file, f"invalid YAML: {exc}") from None
     except RecursionError:
         raise _error(file, "YAML nesting is too deep") from None
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, OverflowError) as exc:
+        # PyYAML's constructors raise these for explicitly tagged values that do not parse (`!!int x`).
+        raise _error(file, f"a tagged value cannot be read ({exc.__class__.__name__}: {exc})") from None
     finally:
         loader.dispose()
     if not isinstance(raw, dict):
@@ -272,43 +283,47 @@ def lint_roadmap(roadmap: Roadmap) -> list[Problem]:
 
     warnings: list[Problem] = []
     phase_of: dict[str, int] = {}
+    loc_of: dict[str, tuple[Any, ...]] = {}
     infos = []
-    for index, phase in enumerate(roadmap.phases):
+    for phase_index, phase in enumerate(roadmap.phases):
         if not phase.topics:
-            warnings.append(Problem("phase has no topics", place=f"phase '{phase.id}'"))
-        for topic in phase.topics:
-            phase_of[topic.id] = index
+            warnings.append(
+                Problem("phase has no topics", place=f"phase '{phase.id}'", loc=("phases", phase_index))
+            )
+        for topic_index, topic in enumerate(phase.topics):
+            phase_of[topic.id] = phase_index
+            loc_of[topic.id] = ("phases", phase_index, "topics", topic_index)
             infos.append(TopicInfo(topic.id, topic.title, phase.id, len(infos)))
     edges = [(t.id, r) for t in roadmap.topics() for r in t.requires]
     graph = Graph.from_edges([PhaseInfo(p.id, p.title) for p in roadmap.phases], infos, edges)
+
+    def warn(topic_id: str, message: str, hint: str, field: str = "") -> None:
+        loc = (*loc_of[topic_id], field) if field else loc_of[topic_id]
+        warnings.append(Problem(message, place=f"topic '{topic_id}'", hint=hint, loc=loc))
+
     for topic_id, required in redundant_edges(graph):
-        warnings.append(
-            Problem(
-                f"requires '{required}' already implied by another prerequisite",
-                place=f"topic '{topic_id}'",
-                field="requires",
-                hint=f"remove '{required}' from requires",
-            )
+        warn(
+            topic_id,
+            f"requires '{required}' already implied by another prerequisite",
+            f"remove '{required}' from requires",
+            "requires",
         )
     for topic_id, required in edges:
         if phase_of[required] > phase_of[topic_id]:
-            warnings.append(
-                Problem(
-                    f"requires '{required}' from a later phase ('{roadmap.phases[phase_of[required]].id}')",
-                    place=f"topic '{topic_id}'",
-                    field="requires",
-                    hint="move one of the two topics, or drop the requirement",
-                )
+            later = roadmap.phases[phase_of[required]].id
+            warn(
+                topic_id,
+                f"requires '{required}' from a later phase ('{later}')",
+                "move one of the two topics, or drop the requirement",
+                "requires",
             )
     if len(infos) > 1:
         for topic_id in graph.topics:
             if not graph.requires[topic_id] and not graph.required_by[topic_id]:
-                warnings.append(
-                    Problem(
-                        "nothing requires this topic and it requires nothing",
-                        place=f"topic '{topic_id}'",
-                        hint="link it to the topics it builds on or leads to",
-                    )
+                warn(
+                    topic_id,
+                    "nothing requires this topic and it requires nothing",
+                    "link it to the topics it builds on or leads to",
                 )
     return warnings
 
@@ -319,78 +334,82 @@ def lint_roadmap(roadmap: Roadmap) -> list[Problem]:
 def check_references(roadmap: Roadmap) -> list[Problem]:
     """Problems a schema cannot express: unknown or duplicate ids, self-requirements, cycles, alias clashes.
 
-    Problems carry a `place`; their line is filled in by the caller, which has the YAML text.
+    Problems carry their `loc` in the document; the caller, which has the YAML text, turns it into a line.
     """
     problems: list[Problem] = []
     phase_ids: set[str] = set()
-    for phase in roadmap.phases:
+    located: list[tuple[tuple[Any, ...], Topic]] = []
+    for phase_index, phase in enumerate(roadmap.phases):
         if phase.id in phase_ids:
-            problems.append(Problem(f"duplicate phase id '{phase.id}'", place=f"phase '{phase.id}'"))
+            problems.append(
+                Problem(
+                    f"duplicate phase id '{phase.id}'",
+                    place=f"phase '{phase.id}'",
+                    loc=("phases", phase_index),
+                )
+            )
         phase_ids.add(phase.id)
+        located += [(("phases", phase_index, "topics", i), topic) for i, topic in enumerate(phase.topics)]
 
-    topics = roadmap.topics()
     topic_ids: set[str] = set()
-    for topic in topics:
+    first_loc: dict[str, tuple[Any, ...]] = {}
+    for loc, topic in located:
         if topic.id in topic_ids:
-            problems.append(Problem(f"duplicate topic id '{topic.id}'", place=f"topic '{topic.id}'"))
+            problems.append(Problem(f"duplicate topic id '{topic.id}'", place=f"topic '{topic.id}'", loc=loc))
         topic_ids.add(topic.id)
+        first_loc.setdefault(topic.id, loc)
 
     source_ids = {source.id for source in roadmap.sources}
-    names: dict[str, str] = {topic.id: topic.id for topic in topics}  # alias or id -> topic id
+    names: dict[str, str] = {topic.id: topic.id for _, topic in located}  # alias or id -> topic id
     replaced: dict[str, str] = {}
-    for topic in topics:
-        place = f"topic '{topic.id}'"
+    for loc, topic in located:
+
+        def problem(message: str, field: str, hint: str = "") -> None:
+            problems.append(_topic_problem(loc, topic, message, field, hint))  # noqa: B023 (called at once)
+
         for required in _duplicates(topic.requires):
-            problems.append(Problem(f"requires '{required}' twice", place=place))
+            problem(f"requires '{required}' twice", "requires")
         for required in topic.requires:
             if required == topic.id:
-                problems.append(Problem("requires itself", place=place, field="requires"))
+                problem("requires itself", "requires")
             elif required not in topic_ids:
-                problems.append(
-                    Problem(
-                        f"requires unknown topic '{required}'",
-                        place=place,
-                        field="requires",
-                        hint=_did_you_mean(required, topic_ids),
-                    )
+                problem(
+                    f"requires unknown topic '{required}'", "requires", _did_you_mean(required, topic_ids)
                 )
         for source in topic.sources:
             if source not in source_ids:
-                problems.append(
-                    Problem(
-                        f"names unknown source '{source}'",
-                        place=place,
-                        field="sources",
-                        hint=_did_you_mean(source, source_ids) or "declare it under `sources:` at the top",
-                    )
-                )
+                hint = _did_you_mean(source, source_ids) or "declare it under `sources:` at the top"
+                problem(f"names unknown source '{source}'", "sources", hint)
         for alias in topic.aliases:
             owner = names.get(alias)
             if owner is not None and owner != topic.id:
                 what = "the id" if alias == owner else "an alias"
-                problems.append(Problem(f"alias '{alias}' is already {what} of topic '{owner}'", place=place))
+                problem(f"alias '{alias}' is already {what} of topic '{owner}'", "aliases")
             elif owner == topic.id and alias == topic.id:
-                problems.append(Problem(f"alias '{alias}' repeats the topic's own id", place=place))
+                problem(f"alias '{alias}' repeats the topic's own id", "aliases")
             names[alias] = topic.id
         for old in topic.replaces:
             if old in topic_ids:
-                problems.append(Problem(f"replaces '{old}', which is still a topic id", place=place))
+                problem(f"replaces '{old}', which is still a topic id", "replaces")
             elif old in replaced and replaced[old] != topic.id:
-                problems.append(
-                    Problem(f"'{old}' is already replaced by topic '{replaced[old]}'", place=place)
-                )
+                problem(f"'{old}' is already replaced by topic '{replaced[old]}'", "replaces")
             replaced[old] = topic.id
 
-    cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids and r != t.id] for t in topics})
+    cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids and r != t.id] for _, t in located})
     if cycle:
         problems.append(
             Problem(
                 "prerequisite cycle: " + " -> ".join(cycle),
                 place=f"topic '{cycle[0]}'",
                 hint="each topic requires the next; remove one of these requirements",
+                loc=(*first_loc[cycle[0]], "requires"),
             )
         )
     return problems
+
+
+def _topic_problem(loc: tuple[Any, ...], topic: Topic, message: str, field: str, hint: str) -> Problem:
+    return Problem(message, place=f"topic '{topic.id}'", hint=hint, loc=(*loc, field))
 
 
 def find_cycle(requires: dict[str, list[str]]) -> list[str] | None:
@@ -422,12 +441,10 @@ def _did_you_mean(name: str, choices: set[str]) -> str:
 
 
 class _LineMap:
-    """Line numbers of every key and list item, by path; built only when there is an error to report."""
+    """Line numbers of every key and list item, by path; built only when there is something to report."""
 
     def __init__(self, data: bytes):
         self.lines: dict[tuple[Any, ...], int] = {}
-        self.topic_paths: dict[str, list[tuple[Any, ...]]] = {}
-        self.phase_paths: dict[str, list[tuple[Any, ...]]] = {}
         try:
             import yaml
 
@@ -444,17 +461,13 @@ class _LineMap:
             for key, value in node.value:
                 child = (*path, key.value)
                 self.lines[child] = key.start_mark.line + 1
-                if key.value == "id" and isinstance(value, yaml.ScalarNode):
-                    if len(path) == 2 and path[0] == "phases":
-                        self.phase_paths.setdefault(value.value, []).append(path)
-                    elif len(path) == 4 and path[2] == "topics":
-                        self.topic_paths.setdefault(value.value, []).append(path)
                 self._walk(value, child)
         elif isinstance(node, yaml.SequenceNode):
             for index, item in enumerate(node.value):
                 self._walk(item, (*path, index))
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
+        """The line of `loc`, or of the nearest enclosing key that has one."""
         for end in range(len(loc), -1, -1):
             line = self.lines.get(tuple(loc[:end]))
             if line is not None:
@@ -462,14 +475,9 @@ class _LineMap:
         return None
 
     def locate(self, problem: Problem) -> Problem:
-        """Fill in the line of a problem from its place (for a duplicate, its second definition)."""
-        kind, _, name = problem.place.partition(" ")
-        paths = (self.topic_paths if kind == "topic" else self.phase_paths).get(name.strip("'"), [])
-        path = paths[-1] if "duplicate" in problem.message and paths else (paths[0] if paths else None)
-        line = None
-        if path is not None:
-            line = self.lines.get((*path, problem.field)) or self.lines.get(path)
-        return Problem(problem.message, line=line, place=problem.place, hint=problem.hint)
+        return Problem(
+            problem.message, line=self.line_of(problem.loc), place=problem.place, hint=problem.hint
+        )
 
 
 def _problem_from_pydantic(error: Any, raw: Any, lines: _LineMap) -> Problem:

@@ -104,6 +104,7 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[R
         and not force
         and record.file_size == stat.st_size
         and record.file_mtime_ns == stat.st_mtime_ns
+        and record.file_ctime_ns == stat.st_ctime_ns
     ):
         return record, SyncReport()
 
@@ -116,7 +117,9 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[R
             session.exec(
                 update(RoadmapRecord)
                 .where(RoadmapRecord.id == record.id)  # type: ignore[arg-type]
-                .values(file_size=stat.st_size, file_mtime_ns=stat.st_mtime_ns)
+                .values(
+                    file_size=stat.st_size, file_mtime_ns=stat.st_mtime_ns, file_ctime_ns=stat.st_ctime_ns
+                )
             )
         return record, SyncReport()
 
@@ -212,6 +215,7 @@ def _write_roadmap(session: Session, roadmap, path: Path, content_hash: str, sta
     record.content_hash = content_hash
     record.file_size = stat.st_size
     record.file_mtime_ns = stat.st_mtime_ns
+    record.file_ctime_ns = stat.st_ctime_ns
     record.loaded_at = now()
     session.add(record)
     session.flush()
@@ -422,6 +426,7 @@ def set_setting(session: Session, key: str, value: str | None) -> None:
     else:
         row.value = value
         session.add(row)
+    session.flush()  # later reads in the same transaction see the change
 
 
 REVIEW_SETTING = "review_every_days"
@@ -515,7 +520,8 @@ def plan_import(session: Session, roadmap_id: str, parsed: exporting.ParsedProgr
 def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: datetime) -> ImportResult:
     """Write an import plan in the caller's transaction; dates and notes from the file are kept."""
     progress = load_progress(session, roadmap_id)
-    existing_notes = {(n.topic_id, n.at, n.text) for n in load_notes(session, roadmap_id)}
+    # Exports keep whole seconds, so that is the precision a note is recognised at on re-import.
+    existing_notes = {(n.topic_id, _to_second(n.at), n.text) for n in load_notes(session, roadmap_id)}
     result = ImportResult()
     for topic_id, entry in plan.matched:
         row = progress.get(topic_id) or Progress(roadmap_id=roadmap_id, topic_id=topic_id, updated_at=at)
@@ -542,20 +548,28 @@ def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: dat
         session.add(row)
         progress[topic_id] = row
         for note in entry.notes:
-            if (topic_id, note.at, note.text) not in existing_notes:
+            key = (topic_id, _to_second(note.at), note.text)
+            if key not in existing_notes:
                 add_note(session, roadmap_id=roadmap_id, topic_id=topic_id, text=note.text, at=note.at)
-                existing_notes.add((topic_id, note.at, note.text))
+                existing_notes.add(key)
                 result.notes_added += 1
     session.flush()
     return result
 
 
-def write_file_atomically(path: Path, text: str, *, overwrite: bool) -> None:
+def _to_second(at: datetime) -> datetime:
+    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone.utc).replace(microsecond=0)
+
+
+def write_file_atomically(
+    path: Path, text: str, *, overwrite: bool, exists_hint: str = "use --force to overwrite it"
+) -> None:
     """Write via a temporary file and a rename, so a crash never leaves half a file behind."""
     import tempfile
 
     if path.exists() and not overwrite:
-        raise LlmpathError(f"{path} already exists; use --force to overwrite it")
+        raise LlmpathError(f"{path} already exists; {exists_hint}")
     folder = path.parent if str(path.parent) else Path(".")
     try:
         fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
@@ -570,7 +584,7 @@ def write_file_atomically(path: Path, text: str, *, overwrite: bool) -> None:
             # link() fails if the target appeared meanwhile: no silent overwrite, even in a race.
             os.link(temporary, path)
     except FileExistsError:
-        raise LlmpathError(f"{path} already exists; use --force to overwrite it") from None
+        raise LlmpathError(f"{path} already exists; {exists_hint}") from None
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
