@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import typer
+import typer.main
+import typer.testing
 from typer.testing import CliRunner
 
 from llmpath.cli import app
@@ -25,6 +29,18 @@ def llmpath_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("COLUMNS", "200")  # wide enough that Rich never wraps a row in assertions
     return home
+
+
+@pytest.fixture(autouse=True)
+def _build_the_click_command_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CliRunner turns the Typer app into a Click command on every call, which costs more than most
+    commands themselves; build it once, as a real process does, to keep the suite fast."""
+    monkeypatch.setattr(typer.testing, "_get_command", _click_command)
+
+
+@functools.cache
+def _click_command(typer_app: typer.Typer):
+    return typer.main.get_command(typer_app)
 
 
 class Cli:
