@@ -4,9 +4,6 @@ Heavy modules (sqlmodel, sqlalchemy, yaml, pydantic models) are imported inside 
 so `--help`, `--version` and Tab completion start fast.
 """
 
-from __future__ import annotations
-
-import json
 import sys
 from dataclasses import dataclass
 from enum import Enum
@@ -104,13 +101,13 @@ def main_callback(
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def _console(stderr: bool = False) -> Console:
+def _console(stderr: bool = False) -> "Console":
     from llmpath.render import make_console
 
     return make_console(stderr=stderr)
 
 
-def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> Workspace:
+def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> "Workspace":
     from llmpath.store import open_workspace
 
     options: Options = ctx.obj or Options()
@@ -138,6 +135,8 @@ def _note(message: str) -> None:
 
 
 def _print_json(data: Any) -> None:
+    import json
+
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_value) + "\n")
 
 
@@ -202,12 +201,12 @@ def next_command(
         goals = [] if all_topics else store.load_goals(session, workspace.roadmap_id)
         review = _review_due(session, workspace.roadmap_id, graph, statuses)
     within = graph.phase_topics(lookup.resolve_phase(graph, phase)) if phase else None
-    items = planner.next_items(graph, statuses, within=within, goals=goals, sort=sort.value, review=review)
-    shown = items[:count]
+    offered = planner.next_topics(graph, statuses, within=within, goals=goals, sort=sort.value, review=review)
+    shown = planner.describe_next(graph, statuses, offered[:count], goals=goals)
     if as_json:
         _print_json(shown)
         return
-    _render_next(graph, statuses, items, shown, goals, phase, sort)
+    _render_next(graph, statuses, len(offered), shown, goals, phase, sort)
 
 
 def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any) -> list[str]:
@@ -220,7 +219,7 @@ def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any) -> lis
     return planner.due_for_review(graph, statuses, finished, every, store.now())
 
 
-def _render_next(graph, statuses, items, shown, goals, phase, sort) -> None:
+def _render_next(graph, statuses, offered, shown, goals, phase, sort) -> None:
     from llmpath import planner, render
 
     console = _console()
@@ -228,7 +227,7 @@ def _render_next(graph, statuses, items, shown, goals, phase, sort) -> None:
     if goals:
         names = ", ".join(graph.topics[g].title for g in goals if g in graph.topics)
         console.print(f"Goal: {_esc(names)} — showing only topics on the way (--all for everything)")
-    if not items:
+    if not offered:
         if total.finished == total.total:
             console.print(
                 f"All {total.total} topics are finished ({total.done} done, {total.skipped} skipped). "
@@ -241,8 +240,8 @@ def _render_next(graph, statuses, items, shown, goals, phase, sort) -> None:
             console.print(f"Nothing is available{where} yet: it waits on topics in earlier phases.")
         return
     console.print(render.next_table(graph, shown, show_total_unlocks=sort == SortOrder.unlocks))
-    if len(items) > len(shown):
-        console.print(f"[dim]… and {len(items) - len(shown)} more (llmpath next -n {len(items)})[/dim]")
+    if offered > len(shown):
+        console.print(f"[dim]… and {offered - len(shown)} more (llmpath next -n {offered})[/dim]")
     console.print(
         f"[dim]{total.finished}/{total.total} done. Mark one with `llmpath done ID`, "
         "or `llmpath start ID`.[/dim]"
@@ -284,7 +283,7 @@ def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
         else:
             console.print(f"[green]✓[/green] {_esc(title)} ({topic_id}): {word}")
         if status in ("done", "doing"):
-            still_open = planner.open_prerequisites(graph, after, topic_id)
+            still_open = graph.in_roadmap_order(planner.open_prerequisites(graph, after, topic_id))
             if still_open:
                 listed = ", ".join(still_open)
                 console.print(f"  [yellow]![/yellow] prerequisites still open: {listed}")
@@ -450,6 +449,8 @@ def show(
         statuses = store.load_statuses(session, workspace.roadmap_id)
         progress = store.load_progress(session, workspace.roadmap_id).get(topic_id)
         notes = store.load_notes(session, workspace.roadmap_id, topic_id)
+    import json
+
     details = json.loads(row.details_json)
     phase_titles = {p.id: p.title for p in graph.phases}
 
@@ -475,8 +476,8 @@ def show(
         "state": planner.topic_state(graph, statuses, topic_id),
         "started_at": progress.started_at if progress else None,
         "finished_at": progress.finished_at if progress else None,
-        "requires": [brief(r) for r in graph.requires[topic_id]],
-        "required_by": [brief(r) for r in graph.required_by[topic_id]],
+        "requires": [brief(r) for r in graph.in_roadmap_order(graph.requires[topic_id])],
+        "required_by": [brief(r) for r in graph.in_roadmap_order(graph.required_by[topic_id])],
         "blocked_by": [
             {"depth": depth, "id": other, "title": graph.topics[other].title, "repeat": repeat}
             for depth, other, repeat in planner.blocking_tree(graph, statuses, topic_id)
@@ -646,7 +647,7 @@ def _dashboard(ctx: typer.Context) -> None:
         statuses = store.load_statuses(session, workspace.roadmap_id)
         goals = store.load_goals(session, workspace.roadmap_id)
     total = planner.total_progress(planner.phase_progress(graph, statuses))
-    items = planner.next_items(graph, statuses, goals=goals)[:3]
+    items = planner.next_items(graph, statuses, goals=goals, limit=3)
     console = _console()
     console.print(render.progress_line(workspace.title, total.finished, total.total))
     if items:

@@ -8,7 +8,6 @@ simply completes nothing.
 from __future__ import annotations
 
 import os
-import sqlite3
 from typing import Any
 
 from llmpath import paths
@@ -26,6 +25,8 @@ def _query(sql_for: str, incomplete: str, command: str | None, roadmap: str | No
     db = paths.db_path()
     if not db.exists():
         return []
+    import sqlite3
+
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
     try:
         roadmap_path = roadmap or os.environ.get(paths.ROADMAP_ENV)

@@ -8,6 +8,9 @@ from pathlib import Path
 DB_NAME = "llmpath.db"
 HOME_ENV = "LLMPATH_HOME"
 ROADMAP_ENV = "LLMPATH_ROADMAP"
+# A large university course fits in well under a megabyte; the synthetic 20,000-topic benchmark roadmap in
+# under two. Larger files are refused before they are read, so a wrong file cannot make llmpath crawl.
+MAX_ROADMAP_BYTES = 4 * 1024 * 1024
 
 
 def data_dir() -> Path:

@@ -12,21 +12,19 @@ import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 STATUSES = ("todo", "doing", "done", "skipped")
 SATISFIED = frozenset({"done", "skipped"})  # "skipped" = I know this already
 
 
-@dataclass(frozen=True)
-class PhaseInfo:
+class PhaseInfo(NamedTuple):
     id: str
     title: str
     summary: str = ""
 
 
-@dataclass(frozen=True)
-class TopicInfo:
+class TopicInfo(NamedTuple):  # a tuple: built once per topic on every command, so it must be cheap
     id: str
     title: str
     phase_id: str
@@ -53,15 +51,18 @@ class Graph:
     def from_edges(
         cls, phases: list[PhaseInfo], topics: Iterable[TopicInfo], edges: Iterable[tuple[str, str]]
     ) -> Graph:
-        """Build from `(topic, requires)` pairs; topics must come in roadmap order."""
+        """Build from `(topic, requires)` pairs; topics must come in roadmap order, edges in any order.
+
+        Prerequisite lists are left in edge order; `in_roadmap_order` sorts the few that get displayed.
+        """
         by_id = {t.id: t for t in topics}
         requires: dict[str, list[str]] = {topic_id: [] for topic_id in by_id}
         for topic_id, required in edges:
             requires[topic_id].append(required)
-        order = {topic_id: i for i, topic_id in enumerate(by_id)}
-        for prerequisites in requires.values():
-            prerequisites.sort(key=order.__getitem__)
         return cls(phases, by_id, requires)
+
+    def in_roadmap_order(self, topic_ids: Iterable[str]) -> list[str]:
+        return sorted(topic_ids, key=lambda t: self.topics[t].position)
 
     def phase_topics(self, phase_id: str) -> list[str]:
         return [t.id for t in self.topics.values() if t.phase_id == phase_id]
@@ -79,7 +80,7 @@ def is_satisfied(statuses: Statuses, topic_id: str) -> bool:
 
 
 def open_prerequisites(graph: Graph, statuses: Statuses, topic_id: str) -> list[str]:
-    """Direct prerequisites of a topic that are neither done nor skipped."""
+    """Direct prerequisites of a topic that are neither done nor skipped (in edge order)."""
     return [r for r in graph.requires[topic_id] if not is_satisfied(statuses, r)]
 
 
@@ -139,7 +140,8 @@ def transitive_unlocks(
         if not is_satisfied(statuses, topic_id) and (counted is None or topic_id in counted):
             unfinished |= 1 << i
     descendants: dict[str, int] = {}
-    for topic_id in reversed(topological_order(graph)):
+    # Any topological order will do here, so graphlib's plain one (no roadmap-order heap).
+    for topic_id in graphlib.TopologicalSorter(graph.required_by).static_order():
         bits = 0
         for dependent in graph.required_by[topic_id]:
             bits |= descendants[dependent] | (1 << index[dependent])
@@ -188,7 +190,7 @@ def blocking_tree(graph: Graph, statuses: Statuses, topic_id: str) -> list[tuple
     listed: set[str] = set()
 
     def visit(current: str, depth: int) -> None:
-        for required in open_prerequisites(graph, statuses, current):
+        for required in graph.in_roadmap_order(open_prerequisites(graph, statuses, current)):
             repeat = required in listed
             rows.append((depth, required, repeat))
             listed.add(required)
@@ -292,6 +294,50 @@ def due_for_review(
     return sorted(due, key=lambda t: finished_at[t])
 
 
+def next_topics(
+    graph: Graph,
+    statuses: Statuses,
+    *,
+    within: Iterable[str] | None = None,
+    goals: Sequence[str] = (),
+    sort: str = "roadmap",
+    review: Sequence[str] = (),
+) -> list[tuple[str, bool]]:
+    """What `next` offers, in order, as `(topic id, is a review)`: available topics, then reviews due.
+
+    `sort="roadmap"` keeps topics in progress first, then roadmap order; `sort="unlocks"` ranks by how many
+    unfinished topics each one leads to (only those on the way to the goals, when goals are set), ties in
+    the default order.
+    """
+    candidates: set[str] | None = None if within is None else set(within)
+    on_the_way = open_ancestors(graph, statuses, goals) if goals else None
+    if on_the_way is not None:
+        candidates = on_the_way if candidates is None else candidates & on_the_way
+    ready = available_topics(graph, statuses, candidates)
+    if sort == "unlocks":
+        totals = transitive_unlocks(graph, statuses, on_the_way)
+        ready.sort(key=lambda t: -totals[t])
+    # Reviews follow the phase filter but not the goal: a goal narrows what is new, not what to revisit.
+    in_phase = None if within is None else set(within)
+    return [(t, False) for t in ready] + [(t, True) for t in review if in_phase is None or t in in_phase]
+
+
+def describe_next(
+    graph: Graph, statuses: Statuses, chosen: Sequence[tuple[str, bool]], *, goals: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """The plain data `next` prints (and `--json` emits) for the chosen topics.
+
+    `unlocks`: topics that become available once this one is done; `unlocks_total`: unfinished topics that
+    depend on it directly or not (only those on the way to the goals, when goals are set). Counted for the
+    shown topics only: a walk from each, not a table over the whole graph.
+    """
+    on_the_way = open_ancestors(graph, statuses, goals) if goals else None
+    return [
+        _item(graph, statuses, t, count_dependents(graph, statuses, t, on_the_way), review=is_review)
+        for t, is_review in chosen
+    ]
+
+
 def next_items(
     graph: Graph,
     statuses: Statuses,
@@ -300,28 +346,24 @@ def next_items(
     goals: Sequence[str] = (),
     sort: str = "roadmap",
     review: Sequence[str] = (),
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """What `next` shows, as plain data: available topics, then topics due for review.
+    """`next_topics` described: at most `limit` items."""
+    chosen = next_topics(graph, statuses, within=within, goals=goals, sort=sort, review=review)
+    return describe_next(graph, statuses, chosen[:limit], goals=goals)
 
-    `sort="roadmap"` keeps topics in progress first, then roadmap order; `sort="unlocks"` ranks by how many
-    unfinished topics each one leads to (only those on the way to the goals, when goals are set), ties in
-    the default order. Both report `unlocks` (topics that become available at once) and `unlocks_total`.
-    """
-    candidates: set[str] | None = None if within is None else set(within)
-    if goals:
-        on_the_way = open_ancestors(graph, statuses, goals)
-        candidates = on_the_way if candidates is None else candidates & on_the_way
-    ready = available_topics(graph, statuses, candidates)
-    totals = transitive_unlocks(graph, statuses, open_ancestors(graph, statuses, goals) if goals else None)
-    if sort == "unlocks":
-        ready.sort(key=lambda t: -totals[t])
-    items = [_item(graph, statuses, t, totals[t], review=False) for t in ready]
-    # Reviews follow the phase filter but not the goal: a goal narrows what is new, not what to revisit.
-    in_phase = None if within is None else set(within)
-    items += [
-        _item(graph, statuses, t, totals[t], review=True) for t in review if in_phase is None or t in in_phase
-    ]
-    return items
+
+def count_dependents(graph: Graph, statuses: Statuses, topic_id: str, within: set[str] | None = None) -> int:
+    """How many unfinished topics depend on `topic_id`, directly or through others (one walk)."""
+    seen: set[str] = set()
+    stack = list(graph.required_by[topic_id])
+    while stack:
+        current = stack.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        stack.extend(graph.required_by[current])
+    return sum(1 for t in seen if not is_satisfied(statuses, t) and (within is None or t in within))
 
 
 def _item(graph: Graph, statuses: Statuses, topic_id: str, total: int, *, review: bool) -> dict[str, Any]:
@@ -335,7 +377,7 @@ def _item(graph: Graph, statuses: Statuses, topic_id: str, total: int, *, review
         "kind": topic.kind,
         "difficulty": topic.difficulty,
         "hours": topic.hours,
-        "requires": list(graph.requires[topic_id]),
+        "requires": graph.in_roadmap_order(graph.requires[topic_id]),
         "unlocks": [] if review else unlocked_by(graph, statuses, topic_id),
         "unlocks_total": total,
     }
