@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -333,3 +336,20 @@ def test_real_subprocess_run(tmp_path: Path):
     )
     usage = run_llmpath("next", "--count", "zero", env=env)
     assert usage.returncode == 2
+
+
+def test_installed_console_script_finds_the_shipped_roadmap(tmp_path: Path):
+    """The `llmpath` script next to this Python (CI installs the wheel: the roadmap must be inside it)."""
+    script = Path(sys.executable).parent / "llmpath"
+    if not script.exists():
+        pytest.skip("llmpath is not installed as a console script next to this Python")
+    env = {**os.environ, "LLMPATH_HOME": str(tmp_path / "script-home")}
+    env.pop("LLMPATH_ROADMAP", None)
+    result = subprocess.run(
+        [str(script), "next", "--json", "-n", "50"], capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 0, result.stderr
+    entry = {item["id"] for item in json.loads(result.stdout)}
+    assert {"python-programming", "linear-algebra"} <= entry
+    paths_out = subprocess.run([str(script), "paths"], capture_output=True, text=True, env=env).stdout
+    assert "roadmap.yaml" in paths_out
