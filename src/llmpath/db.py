@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -116,20 +117,12 @@ def backup_database(path: Path, reason: str) -> Path | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
     folder = paths.ensure_private_dir(paths.backups_dir())
+    for leftover in folder.glob("*.partial"):  # from a backup a crash interrupted
+        leftover.unlink(missing_ok=True)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     target = folder / f"llmpath-{stamp}-{reason}.db"
     partial = target.with_suffix(".partial")
-    source = sqlite3.connect(path)
-    try:
-        fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        os.close(fd)
-        copy = sqlite3.connect(partial)
-        try:
-            source.backup(copy)
-        finally:
-            copy.close()
-    finally:
-        source.close()
+    _copy_database(path, partial)
     os.replace(partial, target)
     for old in list_backups()[KEEP_BACKUPS:]:
         old.unlink(missing_ok=True)
@@ -178,9 +171,10 @@ def recovery_hint(path: Path) -> str:
 
 
 def restore_backup(path: Path, backup: Path | None = None) -> tuple[Path, Path | None]:
-    """Put a backup in place of the database; the current files are moved aside, never deleted.
+    """Put a backup in place of the database; the current files are kept aside, never deleted.
 
-    Returns the backup used and where the previous database went (None if there was none).
+    Returns the backup used and where the previous database was kept (None if there was none). Crash-safe
+    at every step: the restored copy is complete before it atomically replaces the database file.
     """
     backups = list_backups()
     chosen = backup or (backups[0] if backups else None)
@@ -190,37 +184,54 @@ def restore_backup(path: Path, backup: Path | None = None) -> tuple[Path, Path |
         )
     if not chosen.is_file():
         raise DatabaseError(f"{chosen}: no such backup")
+    if not _is_sound(chosen):
+        raise DatabaseError(f"{chosen} is not a usable backup; try an older one (ls {paths.backups_dir()})")
+    partial = path.with_name(path.name + ".partial")
+    _copy_database(chosen, partial)
+    kept: Path | None = None
+    if path.exists():
+        kept = _free_name(path.with_name(f"{path.name}.damaged-{datetime.now():%Y%m%d-%H%M%S}"))
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{path}{suffix}").exists():
+                shutil.copy2(f"{path}{suffix}", f"{kept}{suffix}")
+    # The -wal and -shm files belong to the database being replaced: left in place, SQLite would replay
+    # them onto the restored copy. They are kept aside above; remove them before the switch.
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    os.replace(partial, path)
+    return chosen, kept
+
+
+def _is_sound(database: Path) -> bool:
     try:
-        check = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
+        check = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
         try:
-            ok = check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+            return check.execute("PRAGMA quick_check").fetchone()[0] == "ok"
         finally:
             check.close()
     except sqlite3.DatabaseError:
-        ok = False
-    if not ok:
-        raise DatabaseError(f"{chosen} is not a usable backup; try an older one (ls {paths.backups_dir()})")
-    moved: Path | None = None
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    # The -wal and -shm files belong to the damaged database; left in place, SQLite would replay them
-    # onto the restored copy.
-    for suffix in ("", "-wal", "-shm"):
-        current = Path(f"{path}{suffix}")
-        if current.exists():
-            aside = Path(f"{path}.damaged-{stamp}{suffix}")
-            os.replace(current, aside)
-            moved = moved or aside
-    partial = path.with_name(path.name + ".partial")
-    source = sqlite3.connect(f"file:{chosen}?mode=ro", uri=True)
+        return False
+
+
+def _copy_database(source_file: Path, target: Path) -> None:
+    """A private, consistent copy through SQLite's backup API."""
+    fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    os.close(fd)
+    source = sqlite3.connect(source_file)
     try:
-        fd = os.open(partial, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        os.close(fd)
-        copy = sqlite3.connect(partial)
+        copy = sqlite3.connect(target)
         try:
             source.backup(copy)
         finally:
             copy.close()
     finally:
         source.close()
-    os.replace(partial, path)
-    return chosen, moved
+
+
+def _free_name(candidate: Path) -> Path:
+    """`candidate`, or `candidate-2`, `-3`… if taken: a kept database is never overwritten."""
+    name, number = candidate, 1
+    while name.exists():
+        number += 1
+        name = candidate.with_name(f"{candidate.name}-{number}")
+    return name

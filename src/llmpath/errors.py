@@ -34,12 +34,16 @@ class Problem:
 class RoadmapError(LlmpathError):
     """A roadmap file that cannot be used; lists every problem found."""
 
+    SHOWN = 20  # a command's error lists this many; `llmpath validate` prints them all
+
     def __init__(self, file: str, problems: list[Problem]):
         self.file = file
         self.problems = problems
-        lines = [p.format(file) for p in problems]
-        if len(lines) > 1:
-            lines.append(f"{len(lines)} problems in {file}")
+        lines = [p.format(file) for p in problems[: self.SHOWN]]
+        if len(problems) > self.SHOWN:
+            lines.append(f"… and {len(problems) - self.SHOWN} more (llmpath validate {file})")
+        if len(problems) > 1:
+            lines.append(f"{len(problems)} problems in {file}")
         super().__init__("\n".join(lines))
 
 

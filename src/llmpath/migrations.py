@@ -2,7 +2,9 @@
 
 Migration N brings a database from version N-1 to N. `db.open_database` runs the missing ones in one
 transaction, after taking a backup. Each creates the tables it introduced from their SQLModel classes (the
-one schema definition); a later change to an existing table must be a new migration that alters it.
+one schema definition), so a fresh database gets today's columns at once. A later change to an existing
+table is therefore a new migration that alters it only where needed (`_add_column`): an old database gets
+the column, a fresh one already has it.
 """
 
 from __future__ import annotations
@@ -48,7 +50,22 @@ def m002_history_notes_goals(conn: Connection) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [m001_initial, m002_history_notes_goals]
+def m003_roadmap_file_ctime(conn: Connection) -> None:
+    # The change time catches a rewrite that keeps size and mtime (cp -p, rsync -t); 0 forces one re-hash.
+    _add_column(conn, "roadmap", "file_ctime_ns", "INTEGER NOT NULL DEFAULT 0")
+
+
+def _add_column(conn: Connection, table: str, column: str, definition: str) -> None:
+    existing = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
+    if column not in existing:
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [
+    m001_initial,
+    m002_history_notes_goals,
+    m003_roadmap_file_ctime,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

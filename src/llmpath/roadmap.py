@@ -239,10 +239,13 @@ def _check_nodes(root: Any, file: str) -> None:
     import yaml
 
     expanded: dict[int, int] = {}  # id(node) -> how many nodes it expands to
+    aliased = False  # did any node appear twice (through an alias)?
 
     def size(node: Any, depth: int) -> int:
+        nonlocal aliased
         known = expanded.get(id(node))
         if known is not None:
+            aliased = True
             return known
         if depth > 100:
             raise _error(file, "YAML nesting is too deep", line=node.start_mark.line + 1)
@@ -259,9 +262,10 @@ def _check_nodes(root: Any, file: str) -> None:
             for item in node.value:
                 total += size(item, depth + 1)
         if total > MAX_EXPANDED_NODES:
+            what = "YAML aliases expand to" if aliased else "the document has"
             raise _error(
                 file,
-                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)",
+                f"{what} more than {MAX_EXPANDED_NODES:,} nodes" + (" (an alias bomb?)" if aliased else ""),
                 line=node.start_mark.line + 1,
             )
         expanded[id(node)] = total
