@@ -351,7 +351,8 @@ def status(
 
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
-        graph = store.load_graph(session, workspace.roadmap_id)
+        # The overview only counts; a phase's topic list marks each one available or blocked.
+        graph = store.load_graph(session, workspace.roadmap_id, edges=phase is not None)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         orphans = store.orphaned_progress(session, workspace.roadmap_id)
     rows = planner.phase_progress(graph, statuses)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 
 from llmpath.errors import TopicNotFound
@@ -46,6 +45,8 @@ def resolve_phase(graph: Graph, name: str) -> str:
     for matches in (by_title, prefixed):
         if len(matches) == 1:
             return matches[0]
+    import difflib  # only on the error path
+
     close = difflib.get_close_matches(key, ids, n=MAX_SUGGESTIONS, cutoff=0.5)
     hint = f"; did you mean {_or(close)}?" if close else f"; phases are: {', '.join(ids)}"
     raise TopicNotFound(f"no phase '{name}'{hint}")
@@ -53,6 +54,8 @@ def resolve_phase(graph: Graph, name: str) -> str:
 
 def _suggest(key: str, graph: Graph, aliases: Mapping[str, str]) -> str:
     """Up to five close ids, by id, alias, title and substring, best first."""
+    import difflib  # only on the error path
+
     titles = {t.title.lower(): t.id for t in graph.topics.values()}
     names = {**{t: t for t in graph.topics}, **aliases, **titles}
     found: list[str] = []

@@ -266,8 +266,8 @@ def _move_renamed_progress(session: Session, roadmap) -> list[tuple[str, str]]:
 # --- reading ----------------------------------------------------------------------------------------------
 
 
-def load_graph(session: Session, roadmap_id: str) -> Graph:
-    """The roadmap's phases, topics and edges in three queries.
+def load_graph(session: Session, roadmap_id: str, *, edges: bool = True) -> Graph:
+    """The roadmap's phases, topics and edges in three queries (two with `edges=False`, for counting).
 
     Column queries run on the session's connection (SQLAlchemy Core): they need no ORM identity map, and
     skipping it makes reading a large roadmap several times cheaper.
@@ -297,10 +297,16 @@ def load_graph(session: Session, roadmap_id: str) -> Graph:
             .order_by(TopicRow.position)  # type: ignore[arg-type]
         )
     ]
-    edges = connection.execute(
-        select(Prerequisite.topic_id, Prerequisite.requires_id).where(Prerequisite.roadmap_id == roadmap_id)
+    pairs = (
+        connection.execute(
+            select(Prerequisite.topic_id, Prerequisite.requires_id).where(
+                Prerequisite.roadmap_id == roadmap_id
+            )
+        )
+        if edges
+        else ()
     )
-    return Graph.from_edges(phases, topics, edges)  # type: ignore[arg-type]
+    return Graph.from_edges(phases, topics, pairs)  # type: ignore[arg-type]
 
 
 def load_aliases(session: Session, roadmap_id: str) -> dict[str, str]:
