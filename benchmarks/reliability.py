@@ -8,11 +8,12 @@ lost, damaged or crashed.
 
 Everything happens in a temporary directory (`LLMPATH_HOME` points there); nothing else is touched.
 
-Processes are forked from a "fork server" that imported llmpath once: each child runs `llmpath.cli.main()`
-with `sys.argv` set, exactly what `python -m llmpath ...` runs, and reports each call's exit code *after* the
-call returned (so after its commit). A kill then lands inside the database work rather than inside
-`import sqlalchemy`, and a run of hundreds of commands takes seconds, not minutes. The fork server is the
-parent of every child, so it also sends the SIGKILLs: a killed pid is never one that was reaped and reused.
+Processes are forked from a "fork server" (tests/harness.py, shared with tests/test_reliability.py) that
+imported llmpath once: each child runs `llmpath.cli.main()` with `sys.argv` set, exactly what
+`python -m llmpath ...` runs, and reports each call's exit code *after* the call returned (so after its
+commit). A kill then lands inside the database work rather than inside `import sqlalchemy`, and a run of
+hundreds of commands takes seconds, not minutes. The fork server is the parent of every child, so it also
+sends the SIGKILLs: a killed pid is never one that was reaped and reused.
 """
 
 from __future__ import annotations
@@ -22,9 +23,7 @@ import json
 import os
 import platform
 import random
-import select
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -34,207 +33,23 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The fork server, its results and the database checks are shared with tests/test_reliability.py: they live
+# in tests/harness.py, importable as `tests.harness` once the repository root is on sys.path (this file is
+# run as a script, and benchmarks/ is not a package).
 ROOT = Path(__file__).resolve().parents[1]
-SRC = ROOT / "src"
-MINI = ROOT / "tests" / "data" / "mini.yaml"
-DB_NAME = "llmpath.db"
-
-
-# --- roadmaps and database checks -------------------------------------------------------------------------
-
-
-def synthetic_roadmap(n: int, *, rid: str = "synth", phases: int = 4, summary: bool = False) -> str:
-    """`n` topics `topic-0..n-1`; topic i requires i-1 and i-7 when they exist. Plain YAML, no PyYAML."""
-    lines = ["schema: 1", f"id: {rid}", f"title: Synthetic {n}", "phases:"]
-    per = max(1, n // phases)
-    i = 0
-    for p in range(phases):
-        lines += [f"  - id: phase-{p}", f"    title: Phase {p}", "    topics:"]
-        for _ in range(per if p < phases - 1 else n - i):
-            lines += [f"      - id: topic-{i}", f"        title: Topic number {i}"]
-            requires = [f"topic-{j}" for j in (i - 1, i - 7) if j >= 0]
-            if requires:
-                lines.append(f"        requires: [{', '.join(requires)}]")
-            if summary:
-                lines.append("        summary: " + "A longer summary to make the file slower to load. " * 4)
-            i += 1
-    return "\n".join(lines) + "\n"
-
-
-def query(db: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    con = sqlite3.connect(db)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
-def integrity_ok(db: Path) -> bool:
-    if not db.exists():
-        return True  # killed before it was created: nothing to damage
-    try:
-        return query(db, "PRAGMA integrity_check") == [("ok",)]
-    except sqlite3.DatabaseError:
-        return False
-
-
-def done_set(db: Path, roadmap_id: str = "synth") -> set[str]:
-    rows = query(db, "SELECT topic_id FROM progress WHERE roadmap_id = ? AND status = 'done'", (roadmap_id,))
-    return {r[0] for r in rows}
-
-
-def child_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("LLMPATH_ROADMAP", "LLMPATH_HOME")}
-    env.update(LLMPATH_HOME=str(home), NO_COLOR="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)
-    return env
-
-
-# --- the fork server --------------------------------------------------------------------------------------
-
-FORK_SERVER = r"""
-import json, os, signal, sys, time, traceback
-import sqlite3, yaml, sqlalchemy, sqlmodel, rich.console, rich.table, sqlalchemy.dialects.sqlite
-import llmpath.cli, llmpath.db, llmpath.export, llmpath.graphs, llmpath.lookup, llmpath.migrations
-import llmpath.planner, llmpath.render, llmpath.roadmap, llmpath.store
-
-report = os.fdopen(os.dup(1), "w", buffering=1)
-
-
-def child(job, gate):
-    os.environ.pop("LLMPATH_ROADMAP", None)
-    os.environ.update(job["env"])
-    os.dup2(os.open(job["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), 2)
-    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    os.read(gate, 1)
-    for args in job["calls"]:
-        sys.argv = ["llmpath", *args]
-        try:
-            llmpath.cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except BaseException:
-            traceback.print_exc()
-            code = 99
-        sys.stdout.flush()
-        sys.stderr.flush()
-        report.write(json.dumps({"pid": os.getpid(), "code": code, "args": args}) + "\n")
-
-
-report.write("ready\n")
-for line in sys.stdin:
-    batch = json.loads(line)
-    gate, release = os.pipe()
-    pids = []
-    for job in batch["jobs"]:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(release)
-                child(job, gate)
-            finally:
-                os._exit(0)
-        pids.append(pid)
-    os.close(gate)
-    report.write(json.dumps({"forked": pids}) + "\n")
-    os.write(release, b"x" * len(pids))
-    os.close(release)
-    if batch["kill_after"] is not None:
-        time.sleep(batch["kill_after"])
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
-    for pid in pids:
-        _, status = os.waitpid(pid, 0)
-        report.write(json.dumps({"reaped": pid, "status": status}) + "\n")
-"""
-
-
-@dataclass
-class ChildResult:
-    pid: int
-    calls: list[tuple[list[str], int]] = field(default_factory=list)
-    status: int = 0
-    stderr: str = ""
-
-    @property
-    def killed(self) -> bool:
-        return os.WIFSIGNALED(self.status) and os.WTERMSIG(self.status) == signal.SIGKILL
-
-
-class ForkServer:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.errlog = workdir / "fork-server.err"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", FORK_SERVER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.errlog.open("w"),
-            env=child_env(workdir / "unused"),
-        )
-        self._buffer = b""
-        self._count = 0
-        if self._readline(120) != "ready":
-            raise RuntimeError(self.errlog.read_text())
-
-    def _readline(self, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
-        while b"\n" not in self._buffer:
-            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                raise TimeoutError(f"fork server silent for {timeout} s")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise RuntimeError("fork server died:\n" + self.errlog.read_text())
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line.decode()
-
-    def run(
-        self, homes: list[Path], calls_per_child: list[list[list]], kill_after: float | None = None
-    ) -> list[ChildResult]:
-        jobs = []
-        for home, calls in zip(homes, calls_per_child, strict=True):
-            self._count += 1
-            jobs.append(
-                {
-                    "env": {"LLMPATH_HOME": str(home), "NO_COLOR": "1"},
-                    "stderr": str(self.workdir / f"child-{self._count}.err"),
-                    "calls": [[str(a) for a in call] for call in calls],
-                }
-            )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps({"jobs": jobs, "kill_after": kill_after}) + "\n").encode())
-        self.proc.stdin.flush()
-        pids = json.loads(self._readline(120))["forked"]
-        results = {pid: ChildResult(pid) for pid in pids}
-        reaped = 0
-        while reaped < len(pids):
-            message = json.loads(self._readline(600))
-            if "reaped" in message:
-                results[message["reaped"]].status = message["status"]
-                reaped += 1
-            else:
-                results[message["pid"]].calls.append((message["args"], message["code"]))
-        out = [results[pid] for pid in pids]
-        for job, result in zip(jobs, out, strict=True):
-            path = Path(job["stderr"])
-            if path.exists():
-                result.stderr = path.read_text(errors="replace")
-                path.unlink()
-        return out
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-
+sys.path.insert(0, str(ROOT))
+from tests.harness import (  # noqa: E402
+    MINI,
+    SRC,
+    ChildResult,
+    ForkServer,
+    child_env,
+    db_file,
+    done_topics,
+    integrity_ok,
+    query,
+    synthetic_roadmap,
+)
 
 # --- concurrent writers -----------------------------------------------------------------------------------
 
@@ -261,9 +76,7 @@ def bench_writers(server: ForkServer, work: Path, writers: int, writes: int, mod
     started = time.monotonic()
     outcomes: list[list[tuple[str, int, str]]] = []  # per writer: (topic, exit code, stderr)
     if mode == "fork":
-        results = server.run(
-            [home] * writers, [[["--roadmap", roadmap, "done", t] for t in lane] for lane in lanes]
-        )
+        results = server.run(home, [[["--roadmap", roadmap, "done", t] for t in lane] for lane in lanes])
         for result, lane in zip(results, lanes, strict=True):
             codes = dict((args[-1], code) for args, code in result.calls)
             outcomes.append([(t, codes.get(t, -1), "") for t in lane])
@@ -292,9 +105,9 @@ def bench_writers(server: ForkServer, work: Path, writers: int, writes: int, mod
                 figures.locked_errors += stderr.lower().count("locked")
                 figures.tracebacks += stderr.count("Traceback")
     figures.seconds = time.monotonic() - started
-    db = home / DB_NAME
+    db = db_file(home)
     figures.integrity_failures = 0 if integrity_ok(db) else 1
-    recorded = done_set(db)
+    recorded = done_topics(home, "synth")
     for lane in outcomes:
         for topic, code, _ in lane:
             figures.failed_calls += code != 0
@@ -364,18 +177,17 @@ class KillBench:
         return self.work / f"kill-home-{self._homes}"
 
     def _call(self, home: Path, args: list, roadmap: Path | None = None) -> ChildResult:
-        (result,) = self.server.run([home], [[["--roadmap", roadmap or self.synth, *args]]])
-        if [code for _, code in result.calls] != [0]:
+        result = self.server.one(home, ["--roadmap", roadmap or self.synth, *args])
+        if result.codes != [0]:
             raise RuntimeError(f"setup call failed: {args}: {result.stderr}")
         return result
 
     def _after(self, home: Path, roadmap: Path) -> None:
-        db = home / DB_NAME
-        if not integrity_ok(db):
+        if not integrity_ok(db_file(home)):
             self.figures.integrity_failures += 1
             return
-        (result,) = self.server.run([home], [[["--roadmap", roadmap, "next", "--json"]]])
-        if [code for _, code in result.calls] != [0]:
+        result = self.server.one(home, ["--roadmap", roadmap, "next", "--json"])
+        if result.codes != [0]:
             self.figures.broken_after += 1
 
     def kill(self, scenario: str, delay: float) -> None:
@@ -387,13 +199,13 @@ class KillBench:
     def _run_killed(self, home: Path, calls: list[list], delay: float) -> ChildResult:
         (result,) = self.server.run([home], [calls], kill_after=delay)
         self.figures.interrupted += result.killed
-        self.figures.failed_calls += sum(code != 0 for _, code in result.calls)
+        self.figures.failed_calls += sum(code != 0 for code in result.codes)
         return result
 
     def _kill_first_load(self, delay: float) -> None:
         home = self._home()
         self._run_killed(home, [["--roadmap", self.big, "next", "-n", "1"]], delay)
-        db = home / DB_NAME
+        db = db_file(home)
         if db.exists() and integrity_ok(db):
             tables = {r[0] for r in query(db, "SELECT name FROM sqlite_master")}
             if "topic" in tables and query(db, "SELECT count(*) FROM topic")[0][0] not in (
@@ -418,11 +230,11 @@ class KillBench:
         completed = {args[-1] for args, code in result.calls if code == 0}
         self.figures.dones_before_kill += len(completed)
         self.finished |= completed
-        db = home / DB_NAME
+        db = db_file(home)
         if not integrity_ok(db):
             self.figures.integrity_failures += 1
             return
-        recorded = done_set(db)
+        recorded = done_topics(home, "synth")
         self.figures.lost_commits += len(self.finished - recorded)
         self.finished = recorded  # the in-flight one may have committed just before the kill
         self._after(home, self.synth)
@@ -437,11 +249,11 @@ class KillBench:
         ]
         result = self._run_killed(home, calls, delay)
         completed = [args for args, code in result.calls if code == 0]
-        db = home / DB_NAME
+        db = db_file(home)
         if not integrity_ok(db):
             self.figures.integrity_failures += 1
             return
-        recorded = done_set(db)
+        recorded = done_topics(home, "synth")
         dones = [args[-1] for args in completed if args[-2] == "done"]
         self.figures.dones_before_kill += len(dones)
         self.figures.lost_commits += sum(t not in recorded for t in dones)
@@ -590,7 +402,7 @@ def bench_fuzz(work: Path, topics: int, roadmaps: int, roadmaps_cli: int, rng: r
         ):
             figures.topic_crashes += 1
             figures.examples.append(f"{command} {names!r}: exit {result.exit_code} {result.exception!r}")
-    db = home / DB_NAME
+    db = db_file(home)
     statuses = query(db, "SELECT topic_id, status FROM progress") if db.exists() else []
     mini_ids = {"python", "math", "numpy", "linear-models", "neural-nets", "build-mlp"}
     statuses_ok = {"todo", "doing", "done", "skipped"}
@@ -653,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryDirectory(prefix="llmpath-reliability-") as tmp:
         work = Path(tmp)
-        server = ForkServer(work)
+        server = ForkServer(work, timeout=600)
         try:
             w = bench_writers(server, work, args.writers, args.writes, args.writer_mode)
             print(

@@ -1,12 +1,10 @@
 """Reliability: concurrent writers, SIGKILL at any moment, damaged databases, schema versions, roadmap edits.
 
-Most tests here run llmpath in real processes. Starting a Python interpreter and importing llmpath's
-dependencies costs ~1 s of CPU, so most processes are forked from a small "fork server": a subprocess that
-imports llmpath once, then forks one child per job. Each child runs `llmpath.cli.main()` with `sys.argv` set
-(exactly what `python -m llmpath ...` runs), once per call, and reports each call's exit code on a pipe
-*after* the call returned, i.e. after its transaction committed. This makes a 0-0.4 s kill land inside the
-database work instead of inside `import sqlalchemy`, and keeps the file fast. A few tests start real
-`python -m llmpath` interpreters as well.
+Most tests here run llmpath in real processes, most of them forked from the "fork server" of
+tests/harness.py (shared with benchmarks/reliability.py): it imports llmpath once, and each child reports
+each call's exit code *after* the call returned, i.e. after its transaction committed. This makes a 0-0.4 s
+kill land inside the database work instead of inside `import sqlalchemy`, and keeps the file fast. A few
+tests start real `python -m llmpath` interpreters as well.
 
 The data directory is always a temporary one: `LLMPATH_HOME` is passed to every child process and
 monkeypatched for in-process calls.
@@ -17,15 +15,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import select
 import shutil
-import signal
 import sqlite3
 import stat
 import subprocess
 import sys
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -35,24 +30,21 @@ from typer.testing import CliRunner
 from llmpath.cli import app
 from llmpath.migrations import SCHEMA_VERSION, migrate
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs POSIX fork and SIGKILL")
+from .harness import (
+    MINI,
+    ForkServer,
+    child_env,
+    db_file,
+    done_topics,
+    integrity,
+    query,
+    synthetic_roadmap,
+)
 
-TESTS = Path(__file__).resolve().parent
-SRC = TESTS.parent / "src"
-MINI = TESTS / "data" / "mini.yaml"
-DB_NAME = "llmpath.db"
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs POSIX fork and SIGKILL")
 
 
 # --- environment and helpers ------------------------------------------------------------------------------
-
-
-def child_env(home: Path) -> dict[str, str]:
-    """The environment of a real `python -m llmpath` subprocess: its own data dir, the checkout's source."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LLMPATH_ROADMAP", "LLMPATH_HOME")}
-    env["LLMPATH_HOME"] = str(home)
-    env["NO_COLOR"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)
-    return env
 
 
 @pytest.fixture
@@ -74,56 +66,8 @@ def invoke(*args: str | Path):
     return result
 
 
-def db_file(home: Path) -> Path:
-    return home / DB_NAME
-
-
-def query(path: Path, sql: str, params: tuple = ()) -> list[tuple]:
-    """Read the database with the sqlite3 module directly, not through llmpath."""
-    assert path.exists(), f"{path} does not exist"
-    con = sqlite3.connect(path)
-    try:
-        return con.execute(sql, params).fetchall()
-    finally:
-        con.close()
-
-
-def integrity(path: Path) -> str:
-    rows = query(path, "PRAGMA integrity_check")
-    return "; ".join(str(r[0]) for r in rows)
-
-
-def done_topics(home: Path, roadmap_id: str) -> set[str]:
-    rows = query(
-        db_file(home), "SELECT topic_id FROM progress WHERE roadmap_id = ? AND status = 'done'", (roadmap_id,)
-    )
-    return {r[0] for r in rows}
-
-
 def table_dump(path: Path, *tables: str) -> dict[str, list[tuple]]:
     return {t: sorted(query(path, f"SELECT * FROM {t}"), key=repr) for t in tables}
-
-
-def synthetic_roadmap(n: int, *, rid: str = "synth", phases: int = 4, summary: bool = False) -> str:
-    """A valid roadmap of `n` topics `topic-0..n-1`; topic i requires i-1 and i-7 (when they exist)."""
-    per = max(1, n // phases)
-    doc_phases = []
-    i = 0
-    for p in range(phases):
-        count = per if p < phases - 1 else n - i
-        topics = []
-        for _ in range(count):
-            topic: dict = {"id": f"topic-{i}", "title": f"Topic number {i}"}
-            requires = [f"topic-{j}" for j in (i - 1, i - 7) if j >= 0]
-            if requires:
-                topic["requires"] = requires
-            if summary:
-                topic["summary"] = "A longer summary to make the file take a while to load. " * 4
-            topics.append(topic)
-            i += 1
-        doc_phases.append({"id": f"phase-{p}", "title": f"Phase {p}", "topics": topics})
-    doc = {"schema": 1, "id": rid, "title": f"Synthetic {n}", "phases": doc_phases}
-    return yaml.safe_dump(doc, sort_keys=False)
 
 
 def synthetic_available(n: int, done: set[str]) -> list[str]:
@@ -153,174 +97,7 @@ def one_line_error(stderr: str) -> str:
     return lines[0]
 
 
-# --- the fork server --------------------------------------------------------------------------------------
-
-FORK_SERVER = r"""
-import json, os, signal, sys, time, traceback
-import sqlite3, yaml, sqlalchemy, sqlmodel, rich.console, rich.table, sqlalchemy.dialects.sqlite
-import llmpath.cli, llmpath.db, llmpath.export, llmpath.graphs, llmpath.lookup, llmpath.migrations
-import llmpath.planner, llmpath.render, llmpath.roadmap, llmpath.store
-
-report = os.fdopen(os.dup(1), "w", buffering=1)
-
-
-def child(job, gate):
-    os.environ.pop("LLMPATH_ROADMAP", None)
-    os.environ.update(job["env"])
-    if job.get("cwd"):
-        os.chdir(job["cwd"])
-    os.dup2(os.open(job["stderr"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), 2)
-    os.dup2(os.open(job["stdout"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), 1)
-    os.read(gate, 1)  # start together with the other children of this batch
-    for args in job["calls"]:
-        sys.argv = ["llmpath", *args]
-        try:
-            llmpath.cli.main()
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-        except BaseException:
-            traceback.print_exc()
-            code = 99
-        sys.stdout.flush()
-        sys.stderr.flush()
-        report.write(json.dumps({"pid": os.getpid(), "code": code, "args": args}) + "\n")
-
-
-report.write("ready\n")
-for line in sys.stdin:
-    batch = json.loads(line)
-    gate, release = os.pipe()
-    pids = []
-    for job in batch["jobs"]:
-        pid = os.fork()
-        if pid == 0:
-            try:
-                os.close(release)
-                child(job, gate)
-            finally:
-                os._exit(0)
-        pids.append(pid)
-    os.close(gate)
-    report.write(json.dumps({"forked": pids}) + "\n")
-    os.write(release, b"x" * len(pids))
-    os.close(release)
-    if batch["kill_after"] is not None:
-        started = time.monotonic()
-        for delay, pid in sorted(zip(batch["kill_after"], pids)):
-            time.sleep(max(0.0, started + delay - time.monotonic()))
-            os.kill(pid, signal.SIGKILL)  # our own unreaped child (maybe a zombie): never another process
-    for pid in pids:
-        _, status = os.waitpid(pid, 0)
-        report.write(json.dumps({"reaped": pid, "status": status}) + "\n")
-"""
-
-
-@dataclass
-class ChildResult:
-    pid: int
-    calls: list[tuple[list[str], int]] = field(default_factory=list)  # (args, exit code) of finished calls
-    status: int = 0
-    stdout: str = ""
-    stderr: str = ""
-
-    @property
-    def killed(self) -> bool:
-        return os.WIFSIGNALED(self.status) and os.WTERMSIG(self.status) == signal.SIGKILL
-
-    @property
-    def codes(self) -> list[int]:
-        return [code for _, code in self.calls]
-
-
-class ForkServer:
-    def __init__(self, workdir: Path):
-        self.workdir = workdir
-        self.errlog = workdir / "fork-server.err"
-        self.proc = subprocess.Popen(
-            [sys.executable, "-c", FORK_SERVER],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.errlog.open("w"),
-            env=child_env(workdir / "unused-home"),
-        )
-        self._buffer = b""
-        self._jobs = 0
-        assert self._readline(60) == "ready", self.errlog.read_text()
-
-    def _readline(self, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
-        while b"\n" not in self._buffer:
-            left = deadline - time.monotonic()
-            ready, _, _ = select.select([fd], [], [], max(0.0, left))
-            if not ready:
-                raise TimeoutError(f"fork server silent for {timeout} s")
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                raise RuntimeError("fork server died:\n" + self.errlog.read_text())
-            self._buffer += chunk
-        line, self._buffer = self._buffer.split(b"\n", 1)
-        return line.decode()
-
-    def run(
-        self,
-        home: Path | list[Path],
-        calls_per_child: list[list[list]],
-        *,
-        kill_after: float | list[float] | None = None,
-    ) -> list[ChildResult]:
-        """Fork one child per call list, all started together, each on `home` (or its own of a list).
-
-        With `kill_after`, SIGKILL every child that many seconds after they started (or each child after
-        its own delay, from a list).
-        """
-        homes = home if isinstance(home, list) else [home] * len(calls_per_child)
-        if isinstance(kill_after, (int, float)):
-            kill_after = [kill_after] * len(calls_per_child)
-        jobs = []
-        for child_home, calls in zip(homes, calls_per_child, strict=True):
-            self._jobs += 1
-            jobs.append(
-                {
-                    "env": {"LLMPATH_HOME": str(child_home), "NO_COLOR": "1", "COLUMNS": "200"},
-                    "stdout": str(self.workdir / f"child-{self._jobs}.out"),
-                    "stderr": str(self.workdir / f"child-{self._jobs}.err"),
-                    "calls": [[str(a) for a in call] for call in calls],
-                }
-            )
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps({"jobs": jobs, "kill_after": kill_after}) + "\n").encode())
-        self.proc.stdin.flush()
-        pids = json.loads(self._readline(60))["forked"]
-        results = {pid: ChildResult(pid) for pid in pids}
-        reaped = 0
-        while reaped < len(pids):
-            message = json.loads(self._readline(120))
-            if "reaped" in message:
-                results[message["reaped"]].status = message["status"]
-                reaped += 1
-            else:
-                results[message["pid"]].calls.append((message["args"], message["code"]))
-        out = [results[pid] for pid in pids]
-        for job, result in zip(jobs, out, strict=True):
-            for stream in ("stdout", "stderr"):
-                path = Path(job[stream])
-                setattr(result, stream, path.read_text(errors="replace") if path.exists() else "")
-        return out
-
-    def one(self, home: Path, *calls: list) -> ChildResult:
-        (result,) = self.run(home, [list(calls)])
-        return result
-
-    def close(self) -> None:
-        if self.proc.stdin:
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+# --- the fork server (tests/harness.py) -------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
