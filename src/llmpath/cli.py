@@ -199,7 +199,7 @@ def next_command(
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         goals = [] if all_topics else store.load_goals(session, workspace.roadmap_id)
-        review = _review_due(session, workspace.roadmap_id, graph, statuses)
+        review = _review_due(session, workspace.roadmap_id, graph, statuses, workspace.settings)
     within = graph.phase_topics(lookup.resolve_phase(graph, phase)) if phase else None
     offered = planner.next_topics(graph, statuses, within=within, goals=goals, sort=sort.value, review=review)
     shown = planner.describe_next(graph, statuses, offered[:count], goals=goals)
@@ -209,10 +209,10 @@ def next_command(
     _render_next(graph, statuses, len(offered), shown, goals, phase, sort)
 
 
-def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any) -> list[str]:
+def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any, settings: dict) -> list[str]:
     from llmpath import planner, store
 
-    every = store.review_interval(session)
+    every = store.review_interval(settings)
     if every is None:
         return []
     finished = store.last_finished(session, roadmap_id)
@@ -357,7 +357,7 @@ def status(
         orphans = store.orphaned_progress(session, workspace.roadmap_id)
     rows = planner.phase_progress(graph, statuses)
     total = planner.total_progress(rows)
-    orphan_data = [{"id": o.topic_id, "status": o.status} for o in orphans]
+    orphan_data = [{"id": topic_id, "status": state} for topic_id, state in orphans]
     if phase:
         phase_id = lookup.resolve_phase(graph, phase)
         topic_ids = graph.phase_topics(phase_id)
@@ -398,7 +398,7 @@ def status(
     console.print(f"[bold]{_esc(workspace.title)}[/bold]")
     console.print(render.status_table(rows, total))
     if orphans:
-        listed = ", ".join(f"{o.topic_id} ({o.status})" for o in orphans)
+        listed = ", ".join(f"{topic_id} ({state})" for topic_id, state in orphans)
         console.print(
             f"[yellow]Kept progress on {len(orphans)} topic(s) no longer in the roadmap:[/yellow] {listed}"
         )
@@ -609,8 +609,8 @@ def paths(ctx: typer.Context) -> None:
     from llmpath import db, store
     from llmpath import paths as where
 
-    engine = db.open_database()
-    roadmap = store.roadmap_path_in_use(engine, (ctx.obj or Options()).roadmap)
+    with db.reading(db.open_database()) as session:
+        roadmap = store.roadmap_path_in_use(store.load_settings(session), (ctx.obj or Options()).roadmap)
     console = _console()
     console.print(f"data folder:  {where.data_dir()}", markup=False)
     console.print(f"database:     {where.db_path()}", markup=False)
@@ -674,7 +674,8 @@ def doctor(ctx: typer.Context) -> None:
         try:
             from llmpath import store
 
-            roadmap_file = store.roadmap_path_in_use(db.open_database(), None)
+            with db.reading(db.open_database()) as session:
+                roadmap_file = store.roadmap_path_in_use(store.load_settings(session), None)
         except LlmpathError:
             roadmap_file = where.shipped_roadmap_path()
     else:
@@ -736,9 +737,8 @@ def roadmaps(
     """
     from llmpath import db, store
 
-    engine = db.open_database()
-    in_use = str(store.roadmap_path_in_use(engine, (ctx.obj or Options()).roadmap))
-    with db.reading(engine) as session:
+    with db.reading(db.open_database()) as session:
+        in_use = str(store.roadmap_path_in_use(store.load_settings(session), (ctx.obj or Options()).roadmap))
         known = store.list_roadmaps(session)
     for entry in known:
         entry["in_use"] = entry["source_path"] == in_use
@@ -1163,7 +1163,7 @@ def stats(
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         events = store.load_events(session, workspace.roadmap_id)
-        show_eta = eta if eta is not None else store.get_setting(session, "eta") == "on"
+        show_eta = eta if eta is not None else workspace.settings.get("eta") == "on"
     completions = [
         pace.Completion(e.topic_id, e.at) for e in events if e.new_status == "done" and e.old_status != "done"
     ]
@@ -1248,10 +1248,11 @@ def review(
         elif every:
             days = _parse_duration(every, "--every").total_seconds() / 86400
             store.set_setting(session, store.REVIEW_SETTING, f"{days:g}")
-        interval = store.review_interval(session)
+        settings = store.load_settings(session)
+        interval = store.review_interval(settings)
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
-        due = _review_due(session, workspace.roadmap_id, graph, statuses)
+        due = _review_due(session, workspace.roadmap_id, graph, statuses, settings)
     console = _console()
     if interval is None:
         console.print("Review is off. Turn it on with `llmpath review --every 60d`.")

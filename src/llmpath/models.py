@@ -8,8 +8,6 @@ roadmap id and topic id, so progress outlives any change to the roadmap.
 Which migration creates which table is in `migrations.py`.
 """
 
-from __future__ import annotations
-
 from datetime import datetime
 
 from pydantic import ConfigDict

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Engine, delete, func, insert, update
 from sqlmodel import Session, select
@@ -65,28 +65,33 @@ class Workspace:
     title: str
     source_path: Path
     sync: SyncReport
+    settings: dict[str, str]  # read once per command: the hot path then needs no more queries for them
 
 
-def roadmap_path_in_use(engine: Engine, override: str | None = None) -> Path:
+def roadmap_path_in_use(settings: dict[str, str], override: str | None = None) -> Path:
     """`--roadmap`, else `LLMPATH_ROADMAP`, else the one chosen with `llmpath use`, else the shipped one."""
-    chosen = override or os.environ.get(paths.ROADMAP_ENV)
-    if not chosen:
-        with db.reading(engine) as session:
-            chosen = get_setting(session, ROADMAP_SETTING)
+    chosen = override or os.environ.get(paths.ROADMAP_ENV) or settings.get(ROADMAP_SETTING)
     return Path(chosen).expanduser().resolve() if chosen else paths.shipped_roadmap_path()
 
 
 def open_workspace(roadmap: str | None = None, *, force_sync: bool = False) -> Workspace:
     engine = db.open_database()
-    path = roadmap_path_in_use(engine, roadmap)
-    record, report = ensure_synced(engine, path, force=force_sync)
-    return Workspace(engine, record.id, record.title, path, report)
+    with db.reading(engine) as session:
+        settings = load_settings(session)
+    path = roadmap_path_in_use(settings, roadmap)
+    loaded, report = ensure_synced(engine, path, force=force_sync)
+    return Workspace(engine, loaded.id, loaded.title, path, report, settings)
 
 
-def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[RoadmapRecord, SyncReport]:
+class LoadedRoadmap(NamedTuple):
+    id: str
+    title: str
+
+
+def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[LoadedRoadmap, SyncReport]:
     """Load the roadmap file into the database if it changed since the last load (or if `force`).
 
-    The check is cheap first: size and mtime against the stored ones, then the content hash; only a
+    The check is cheap first: size and times against the stored ones, then the content hash; only a
     changed file is parsed. An invalid file raises before anything is written.
     """
     try:
@@ -94,19 +99,29 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[R
     except OSError:
         raise LlmpathError(f"{path}: roadmap file not found") from None
     with db.reading(engine) as session:
-        record = session.exec(
-            select(RoadmapRecord)
-            .where(RoadmapRecord.source_path == str(path))
-            .order_by(RoadmapRecord.loaded_at.desc())  # type: ignore[attr-defined]
-        ).first()
+        record = (
+            session.connection()
+            .execute(
+                select(
+                    RoadmapRecord.id,
+                    RoadmapRecord.title,
+                    RoadmapRecord.content_hash,
+                    RoadmapRecord.file_size,
+                    RoadmapRecord.file_mtime_ns,
+                    RoadmapRecord.file_ctime_ns,
+                )
+                .where(RoadmapRecord.source_path == str(path))
+                .order_by(RoadmapRecord.loaded_at.desc())  # type: ignore[attr-defined]
+            )
+            .first()
+        )
     if (
         record is not None
         and not force
-        and record.file_size == stat.st_size
-        and record.file_mtime_ns == stat.st_mtime_ns
-        and record.file_ctime_ns == stat.st_ctime_ns
+        and (record.file_size, record.file_mtime_ns, record.file_ctime_ns)
+        == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
     ):
-        return record, SyncReport()
+        return LoadedRoadmap(record.id, record.title), SyncReport()
 
     data = _read_small_file(path, stat.st_size)
     content_hash = hashlib.sha256(data).hexdigest()
@@ -119,7 +134,7 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[R
                     file_size=stat.st_size, file_mtime_ns=stat.st_mtime_ns, file_ctime_ns=stat.st_ctime_ns
                 )
             )
-        return record, SyncReport()
+        return LoadedRoadmap(record.id, record.title), SyncReport()
 
     from llmpath.roadmap import parse_roadmap
 
@@ -136,8 +151,8 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[R
     if previous is not None and previous.content_hash != content_hash and has_progress:
         report.backup = db.backup_database(paths.db_path(), "before-resync")
     with db.writing(engine) as session:
-        record = _write_roadmap(session, roadmap, path, content_hash, stat, report)
-    return record, report
+        _write_roadmap(session, roadmap, path, content_hash, stat, report)
+    return LoadedRoadmap(roadmap.id, roadmap.title), report
 
 
 def _read_small_file(path: Path, size: int) -> bytes:
@@ -152,7 +167,7 @@ def _read_small_file(path: Path, size: int) -> bytes:
     return read_roadmap_bytes(path)  # raises the error that names the problem
 
 
-def _write_roadmap(session: Session, roadmap, path: Path, content_hash: str, stat, report) -> RoadmapRecord:
+def _write_roadmap(session: Session, roadmap, path: Path, content_hash: str, stat, report) -> None:
     rid = roadmap.id
     for table in (PhaseRow, TopicRow, TopicAlias, Prerequisite):
         session.exec(delete(table).where(table.roadmap_id == rid))  # type: ignore[attr-defined]
@@ -232,9 +247,6 @@ def _write_roadmap(session: Session, roadmap, path: Path, content_hash: str, sta
     record.file_ctime_ns = stat.st_ctime_ns
     record.loaded_at = now()
     session.add(record)
-    session.flush()
-    session.expunge(record)
-    return record
 
 
 def _move_renamed_progress(session: Session, roadmap) -> list[tuple[str, str]]:
@@ -341,17 +353,15 @@ def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -
     return list(session.exec(query.order_by(Note.at, Note.id)).all())  # type: ignore[arg-type]
 
 
-def orphaned_progress(session: Session, roadmap_id: str) -> list[Progress]:
-    """Progress kept for topic ids the roadmap no longer has (never deleted; reported by status/doctor)."""
+def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]]:
+    """`(topic id, status)` of progress kept for ids the roadmap no longer has (never deleted)."""
     known = select(TopicRow.id).where(TopicRow.roadmap_id == roadmap_id)
-    rows = session.exec(
-        select(Progress).where(
-            Progress.roadmap_id == roadmap_id,  # type: ignore[arg-type]
-            Progress.status != "todo",  # type: ignore[arg-type]
-            Progress.topic_id.not_in(known),  # type: ignore[attr-defined]
-        )
-    ).all()
-    return list(rows)
+    query = select(Progress.topic_id, Progress.status).where(
+        Progress.roadmap_id == roadmap_id,
+        Progress.status != "todo",
+        Progress.topic_id.not_in(known),  # type: ignore[attr-defined]
+    )
+    return [(topic_id, status) for topic_id, status in session.connection().execute(query)]
 
 
 def last_finished(session: Session, roadmap_id: str) -> dict[str, datetime]:
@@ -422,7 +432,13 @@ def add_note(session: Session, *, roadmap_id: str, topic_id: str, text: str, at:
 
 
 def load_goals(session: Session, roadmap_id: str) -> list[str]:
-    return list(session.exec(select(Goal.topic_id).where(Goal.roadmap_id == roadmap_id)).all())  # type: ignore[arg-type]
+    query = select(Goal.topic_id).where(Goal.roadmap_id == roadmap_id)
+    return list(session.connection().execute(query).scalars())  # type: ignore[arg-type]
+
+
+def load_settings(session: Session) -> dict[str, str]:
+    """Every setting (a handful of rows) in one query."""
+    return dict(session.connection().execute(select(Setting.key, Setting.value)).all())  # type: ignore[arg-type]
 
 
 def set_goals(session: Session, *, roadmap_id: str, topic_ids: list[str]) -> None:
@@ -452,8 +468,8 @@ def set_setting(session: Session, key: str, value: str | None) -> None:
 REVIEW_SETTING = "review_every_days"
 
 
-def review_interval(session: Session) -> timedelta | None:
-    days = get_setting(session, REVIEW_SETTING)
+def review_interval(settings: dict[str, str]) -> timedelta | None:
+    days = settings.get(REVIEW_SETTING)
     return timedelta(days=float(days)) if days else None
 
 
