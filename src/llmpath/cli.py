@@ -448,7 +448,7 @@ def show(
         topic_id = lookup.resolve_topic(graph, aliases, topic)
         row = store.load_topic_row(session, workspace.roadmap_id, topic_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
-        progress = store.load_progress(session, workspace.roadmap_id).get(topic_id)
+        progress = store.load_topic_progress(session, workspace.roadmap_id, topic_id)
         notes = store.load_notes(session, workspace.roadmap_id, topic_id)
     import json
 

@@ -167,7 +167,19 @@ def _yaml_loader_class() -> Any:
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
     class RoadmapLoader(base):  # type: ignore[misc, valid-type]
-        """Keeps dates as text: a title like 2024-01-01 is a string, and 2024-02-30 is not an error."""
+        """Keeps dates as text (a title like 2024-01-01 is a string, 2024-02-30 not an error) and refuses
+        duplicate keys, which PyYAML would silently resolve by keeping the last one."""
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen: set[str] = set()
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode) and key_node.value != "<<":
+                    if key_node.value in seen:
+                        raise yaml.constructor.ConstructorError(
+                            None, None, f"duplicate key '{key_node.value}'", key_node.start_mark
+                        )
+                    seen.add(key_node.value)
+            return super().construct_mapping(node, deep)
 
     RoadmapLoader.add_constructor("tag:yaml.org,2002:timestamp", RoadmapLoader.construct_yaml_str)
     return RoadmapLoader
@@ -197,7 +209,8 @@ def _parse_yaml(data: bytes, file: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             raise _error(file, "file holds no YAML document")
-        _check_nodes(node, file)
+        if "&" in text:  # without anchors there are no aliases, and nothing can expand
+            _check_expansion(node, file)
         raw = loader.construct_document(node)
     except yaml.constructor.ConstructorError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -234,38 +247,29 @@ def _parse_yaml(data: bytes, file: str) -> Any:
     return raw
 
 
-def _check_nodes(root: Any, file: str) -> None:
-    """Refuse duplicate mapping keys (PyYAML silently keeps the last) and alias bombs, before constructing."""
+def _check_expansion(root: Any, file: str) -> None:
+    """Refuse alias bombs before constructing: count the nodes the document would expand to."""
     import yaml
 
     expanded: dict[int, int] = {}  # id(node) -> how many nodes it expands to
-    aliased = False  # did any node appear twice (through an alias)?
 
     def size(node: Any, depth: int) -> int:
-        nonlocal aliased
         known = expanded.get(id(node))
         if known is not None:
-            aliased = True
             return known
         if depth > 100:
             raise _error(file, "YAML nesting is too deep", line=node.start_mark.line + 1)
         total = 1
         if isinstance(node, yaml.MappingNode):
-            seen: set[str] = set()
             for key, value in node.value:
-                if isinstance(key, yaml.ScalarNode):
-                    if key.value in seen:
-                        raise _error(file, f"duplicate key '{key.value}'", line=key.start_mark.line + 1)
-                    seen.add(key.value)
                 total += size(key, depth + 1) + size(value, depth + 1)
         elif isinstance(node, yaml.SequenceNode):
             for item in node.value:
                 total += size(item, depth + 1)
         if total > MAX_EXPANDED_NODES:
-            what = "YAML aliases expand to" if aliased else "the document has"
             raise _error(
                 file,
-                f"{what} more than {MAX_EXPANDED_NODES:,} nodes" + (" (an alias bomb?)" if aliased else ""),
+                f"YAML aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)",
                 line=node.start_mark.line + 1,
             )
         expanded[id(node)] = total

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from sqlalchemy import Engine, delete, func, insert, update
+from sqlalchemy import Engine, Row, delete, func, insert, update
 from sqlmodel import Session, select
 
 from llmpath import db, paths
@@ -339,18 +339,31 @@ def load_progress(session: Session, roadmap_id: str) -> dict[str, Progress]:
     return {p.topic_id: p for p in rows}
 
 
-def load_topic_row(session: Session, roadmap_id: str, topic_id: str) -> TopicRow:
-    row = session.get(TopicRow, (roadmap_id, topic_id))
+def load_topic_row(session: Session, roadmap_id: str, topic_id: str) -> Row:
+    """One topic's stored fields (`details_json` included), as a read-only row."""
+    query = select(*TopicRow.__table__.columns).where(  # type: ignore[attr-defined]
+        TopicRow.roadmap_id == roadmap_id, TopicRow.id == topic_id
+    )
+    row = session.connection().execute(query).first()
     if row is None:
         raise LlmpathError(f"topic '{topic_id}' is not in roadmap '{roadmap_id}'")
     return row
 
 
-def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -> list[Note]:
-    query = select(Note).where(Note.roadmap_id == roadmap_id)  # type: ignore[arg-type]
+def load_topic_progress(session: Session, roadmap_id: str, topic_id: str) -> Row | None:
+    """One topic's progress row (status and dates), or None if it was never touched."""
+    query = select(*Progress.__table__.columns).where(  # type: ignore[attr-defined]
+        Progress.roadmap_id == roadmap_id, Progress.topic_id == topic_id
+    )
+    return session.connection().execute(query).first()
+
+
+def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -> list[Row]:
+    """Notes (`topic_id`, `at`, `text`), oldest first."""
+    query = select(Note.topic_id, Note.at, Note.text).where(Note.roadmap_id == roadmap_id)
     if topic_id is not None:
-        query = query.where(Note.topic_id == topic_id)  # type: ignore[arg-type]
-    return list(session.exec(query.order_by(Note.at, Note.id)).all())  # type: ignore[arg-type]
+        query = query.where(Note.topic_id == topic_id)
+    return list(session.connection().execute(query.order_by(Note.at, Note.id)))  # type: ignore[arg-type]
 
 
 def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]]:
