@@ -136,7 +136,7 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
             )
         return LoadedRoadmap(record.id, record.title), SyncReport()
 
-    from llmpath.roadmap import parse_roadmap
+    from llmpath.roadmap import gc_paused, parse_roadmap
 
     roadmap = parse_roadmap(data, str(path))
     with db.reading(engine) as session:
@@ -150,7 +150,7 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
     report = SyncReport(loaded=True, first_load=previous is None, topics=len(roadmap.topics()))
     if previous is not None and previous.content_hash != content_hash and has_progress:
         report.backup = db.backup_database(paths.db_path(), "before-resync")
-    with db.writing(engine) as session:
+    with db.writing(engine) as session, gc_paused():
         _write_roadmap(session, roadmap, path, content_hash, stat, report)
     return LoadedRoadmap(roadmap.id, roadmap.title), report
 
