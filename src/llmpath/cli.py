@@ -150,7 +150,7 @@ def _json_value(value: Any) -> str:
 TopicArgs = Annotated[
     list[str],
     typer.Argument(
-        metavar="TOPIC...",
+        metavar="TOPIC",
         help="Topic ids, aliases, titles or unique id prefixes.",
         autocompletion=complete_topic,
         show_default=False,
@@ -721,7 +721,7 @@ def restore(
     console = _console()
     console.print(f"Restored {chosen} to {where.db_path()}", markup=False)
     if moved:
-        console.print(f"The previous database was moved to {moved}", markup=False)
+        console.print(f"The previous database is kept as {moved}", markup=False)
 
 
 # --- several roadmaps -------------------------------------------------------------------------------------
@@ -896,7 +896,7 @@ def goal(
     topics: Annotated[
         list[str] | None,
         typer.Argument(
-            metavar="[TOPIC]...", help="Target topics.", autocompletion=complete_topic, show_default=False
+            metavar="TOPIC", help="Target topics.", autocompletion=complete_topic, show_default=False
         ),
     ] = None,
     clear: Annotated[bool, typer.Option("--clear", help="Remove the goal.")] = False,
@@ -944,7 +944,7 @@ def path(
     ctx: typer.Context,
     topics: Annotated[
         list[str],
-        typer.Argument(metavar="TOPIC...", help="Where you want to get to.", autocompletion=complete_topic),
+        typer.Argument(metavar="TOPIC", help="Where you want to get to.", autocompletion=complete_topic),
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:

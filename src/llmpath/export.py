@@ -56,7 +56,9 @@ class Snapshot:
 
 # --- markdown ---------------------------------------------------------------------------------------------
 
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~|#&!])")
+# Backslash-escaped wherever they appear; "&" only where it could start an entity (&lt; &#60;), so
+# "Containers & Docker" stays readable in the raw file.
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>~|#!]|&(?=[A-Za-z0-9#]))")
 
 
 def escape_markdown(text: str) -> str:
