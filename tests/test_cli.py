@@ -353,3 +353,10 @@ def test_installed_console_script_finds_the_shipped_roadmap(tmp_path: Path):
     assert {"python-programming", "linear-algebra"} <= entry
     paths_out = subprocess.run([str(script), "paths"], capture_output=True, text=True, env=env).stdout
     assert "roadmap.yaml" in paths_out
+
+
+def test_review_and_doctor_json(cli: Cli):
+    assert json.loads(cli("review", "--json").stdout) == {"every_days": None, "due": []}
+    assert json.loads(cli("review", "--every", "2w", "--json").stdout)["every_days"] == 14
+    checks = {c["check"]: c for c in json.loads(cli("doctor", "--json").stdout)}
+    assert checks["integrity"]["ok"] and checks["schema"]["ok"] and checks["roadmap"]["ok"]

@@ -658,7 +658,9 @@ def _dashboard(ctx: typer.Context) -> None:
 
 
 @app.command()
-def doctor(ctx: typer.Context) -> None:
+def doctor(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """Check the database (integrity, schema version, orphaned progress) and the roadmap file.
 
     Exit code 1 if something is broken; warnings alone exit 0.
@@ -681,6 +683,14 @@ def doctor(ctx: typer.Context) -> None:
     else:
         roadmap_file = Path(roadmap).expanduser()
     findings = checks.run_checks(where.db_path(), roadmap_file)
+    failed = [f for f in findings if not f.ok and not f.warning]
+    if as_json:
+        _print_json(
+            [{"check": f.check, "ok": f.ok, "warning": f.warning, "detail": f.detail} for f in findings]
+        )
+        if failed:
+            raise typer.Exit(1)
+        return
     console = _console()
     for finding in findings:
         if finding.ok:
@@ -695,7 +705,6 @@ def doctor(ctx: typer.Context) -> None:
         + (f", newest {backups[0].name}" if backups else ""),
         markup=False,
     )
-    failed = [f for f in findings if not f.ok and not f.warning]
     if failed:
         if any(f.check == "integrity" for f in failed):
             console.print(db.recovery_hint(where.db_path()))
@@ -1232,6 +1241,7 @@ def review(
         str | None, typer.Option("--every", help="Bring done topics back after this long (60d, 8w).")
     ] = None,
     off: Annotated[bool, typer.Option("--off", help="Turn review off.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Spaced review: topics done longer ago than an interval come back in `next` until done again.
 
@@ -1253,6 +1263,14 @@ def review(
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         due = _review_due(session, workspace.roadmap_id, graph, statuses, settings)
+    if as_json:
+        _print_json(
+            {
+                "every_days": interval.total_seconds() / 86400 if interval else None,
+                "due": [{"id": t, "title": graph.topics[t].title} for t in due],
+            }
+        )
+        return
     console = _console()
     if interval is None:
         console.print("Review is off. Turn it on with `llmpath review --every 60d`.")
