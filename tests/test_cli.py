@@ -360,3 +360,27 @@ def test_review_and_doctor_json(cli: Cli):
     assert json.loads(cli("review", "--every", "2w", "--json").stdout)["every_days"] == 14
     checks = {c["check"]: c for c in json.loads(cli("doctor", "--json").stdout)}
     assert checks["integrity"]["ok"] and checks["schema"]["ok"] and checks["roadmap"]["ok"]
+
+
+def test_eta_takes_phases_in_order_and_counts_a_redone_topic_once(cli: Cli, monkeypatch: pytest.MonkeyPatch):
+    from datetime import datetime, timedelta, timezone
+
+    from llmpath import store
+
+    today = datetime(2026, 3, 18, 12, tzinfo=timezone.utc)
+    for at, args in [
+        (today - timedelta(days=2), ("done", "python")),
+        (today - timedelta(days=1), ("reset", "python")),
+        (today - timedelta(hours=2), ("done", "python")),
+    ]:
+        monkeypatch.setattr(store, "now", lambda at=at: at)
+        assert cli(*args).exit_code == 0
+    monkeypatch.setattr(store, "now", lambda: today)
+    stats = json.loads(cli("stats", "--json", "--eta").stdout)
+    assert sum(week["topics"] for week in stats["weeks"]) == 1  # done twice, studied once
+    assert stats["hours_per_week"] == 10 / 4
+    local_today = today.astimezone().date()
+    finish = {e["phase"]: e["finish"] for e in stats["eta"]}
+    assert finish["basics"] == (local_today + timedelta(days=70)).isoformat()  # 25 h at 2.5 h/week
+    assert finish["models"] == (local_today + timedelta(days=143)).isoformat()  # after basics: 51 h
+    assert finish["total"] == finish["models"]

@@ -1159,11 +1159,14 @@ def stats(
 ) -> None:
     """Topics and hours completed per week, your streak of active days, and (opt-in) finish estimates.
 
-    Estimates divide the hours left by your average hours per week over the last four weeks; they are off
-    unless you ask (--eta, or `llmpath config eta on`), since deadlines stress some learners.
+    Estimates divide the hours left (phases in roadmap order, one after the other) by your average hours
+    per week over the last four weeks; they are off unless you ask (--eta, or `llmpath config eta on`),
+    since deadlines stress some learners.
 
     Example: llmpath stats --eta
     """
+    import itertools
+
     from llmpath import db, pace, planner, store
 
     workspace = _workspace(ctx)
@@ -1173,9 +1176,15 @@ def stats(
         statuses = store.load_statuses(session, workspace.roadmap_id)
         events = store.load_events(session, workspace.roadmap_id)
         show_eta = eta if eta is not None else workspace.settings.get("eta") == "on"
-    completions = [
-        pace.Completion(e.topic_id, e.at) for e in events if e.new_status == "done" and e.old_status != "done"
-    ]
+    # Each topic counts once, at its latest completion, and only while it is done: a topic reset and done
+    # again (or restored by an import) is not studied twice.
+    completions = list(
+        {
+            e.topic_id: pace.Completion(e.topic_id, e.at)
+            for e in reversed(events)  # oldest first, so later completions win
+            if e.new_status == "done" and e.old_status != "done" and statuses.get(e.topic_id) == "done"
+        }.values()
+    )
     hours = {t.id: t.hours for t in graph.topics.values()}
     chart = pace.weekly(completions, hours, now, weeks)
     streak = pace.streak([e.at for e in events], now)
@@ -1184,8 +1193,10 @@ def stats(
     total = planner.total_progress(rows)
     estimates = []
     if show_eta:
-        for row in [*rows, total]:
-            finish = pace.finish_date(row.hours_left, per_week, now)
+        # Phases are studied in roadmap order: one finishes once it and every phase before it are done.
+        through = itertools.accumulate(row.hours_left for row in rows)
+        for row, hours_through in zip([*rows, total], [*through, total.hours_left], strict=True):
+            finish = pace.finish_date(hours_through, per_week, now)
             estimates.append(
                 {
                     "phase": row.phase.id,
