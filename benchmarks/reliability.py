@@ -39,6 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.harness import (  # noqa: E402
+    LINE_EDITS,
     MINI,
     SRC,
     ChildResult,
@@ -46,6 +47,7 @@ from tests.harness import (  # noqa: E402
     child_env,
     db_file,
     done_topics,
+    edit_lines,
     integrity_ok,
     query,
     synthetic_roadmap,
@@ -326,26 +328,11 @@ def malformed_roadmap(rng: random.Random, valid: bytes) -> bytes:
         if not lines:
             break
         i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
-        operation = rng.choice(
-            ["delete", "duplicate", "indent", "dedent", "swap", "value", "swapvalue", "bytes"]
-        )
-        if operation == "delete":
-            del lines[i]
-        elif operation == "duplicate":
-            lines.insert(j, lines[i])
-        elif operation == "indent":
-            lines[i] = "  " + lines[i]
-        elif operation == "dedent":
-            lines[i] = lines[i][2:]
-        elif operation == "swap":
-            lines[i], lines[j] = lines[j], lines[i]
-        elif operation == "value" and ":" in lines[i]:
-            lines[i] = lines[i].split(":", 1)[0] + ": " + rng.choice(SCALARS)
-        elif operation == "swapvalue" and ":" in lines[i] and ":" in lines[j]:
-            (ki, vi), (kj, vj) = lines[i].split(":", 1), lines[j].split(":", 1)
-            lines[i], lines[j] = f"{ki}:{vj}", f"{kj}:{vi}"
-        elif operation == "bytes":
+        operation = rng.choice([*LINE_EDITS, "bytes"])
+        if operation == "bytes":
             lines[i] += random_text(rng, 3)
+        else:
+            edit_lines(lines, operation, i, j, rng.choice(SCALARS))
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 

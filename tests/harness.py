@@ -280,3 +280,25 @@ class ForkServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+LINE_EDITS = ("delete", "duplicate", "indent", "dedent", "swap", "value", "swapvalue")
+
+
+def edit_lines(lines: list[str], operation: str, i: int, j: int, value: str) -> None:
+    """One malformation of a roadmap file's lines, in place: the vocabulary both fuzzers draw from."""
+    if operation == "delete":
+        del lines[i]
+    elif operation == "duplicate":
+        lines.insert(j, lines[i])
+    elif operation == "indent":
+        lines[i] = "  " + lines[i]
+    elif operation == "dedent":
+        lines[i] = lines[i][2:]
+    elif operation == "swap":
+        lines[i], lines[j] = lines[j], lines[i]
+    elif operation == "value" and ":" in lines[i]:
+        lines[i] = f"{lines[i].split(':', 1)[0]}: {value}"
+    elif operation == "swapvalue" and ":" in lines[i] and ":" in lines[j]:
+        (ki, vi), (kj, vj) = lines[i].split(":", 1), lines[j].split(":", 1)
+        lines[i], lines[j] = f"{ki}:{vj}", f"{kj}:{vi}"

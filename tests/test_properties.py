@@ -25,6 +25,8 @@ from llmpath.export import NoteItem, PhaseItem, Snapshot, TopicItem, parse_progr
 from llmpath.planner import Graph, PhaseInfo, TopicInfo
 from llmpath.roadmap import MAX_FILE_BYTES, load_roadmap, parse_roadmap
 
+from .harness import LINE_EDITS, edit_lines
+
 MINI = Path(__file__).resolve().parent / "data" / "mini.yaml"
 MINI_IDS = {"python", "math", "numpy", "linear-models", "neural-nets", "build-mlp"}
 STATUSES = ("todo", "doing", "done", "skipped")
@@ -245,25 +247,8 @@ def mutated_valid_files(draw) -> bytes:
             break
         i = draw(st.integers(0, len(lines) - 1))
         j = draw(st.integers(0, len(lines) - 1))
-        operation = draw(
-            st.sampled_from(["delete", "duplicate", "indent", "dedent", "swap", "value", "swapvalue"])
-        )
-        if operation == "delete":
-            del lines[i]
-        elif operation == "duplicate":
-            lines.insert(j, lines[i])
-        elif operation == "indent":
-            lines[i] = "  " + lines[i]
-        elif operation == "dedent":
-            lines[i] = lines[i][2:]
-        elif operation == "swap":
-            lines[i], lines[j] = lines[j], lines[i]
-        elif operation == "value" and ":" in lines[i]:
-            key = lines[i].split(":", 1)[0]
-            lines[i] = f"{key}: {draw(st.sampled_from(SCALARS) | st.text(max_size=12))}"
-        elif operation == "swapvalue" and ":" in lines[i] and ":" in lines[j]:
-            (ki, vi), (kj, vj) = lines[i].split(":", 1), lines[j].split(":", 1)
-            lines[i], lines[j] = f"{ki}:{vj}", f"{kj}:{vi}"
+        operation = draw(st.sampled_from(LINE_EDITS))
+        edit_lines(lines, operation, i, j, draw(st.sampled_from(SCALARS) | st.text(max_size=12)))
     return "\n".join(lines).encode("utf-8", "surrogatepass")
 
 
