@@ -101,10 +101,10 @@ def main_callback(
 # --- helpers ----------------------------------------------------------------------------------------------
 
 
-def _console(stderr: bool = False) -> "Console":
+def _console() -> "Console":
     from llmpath.render import make_console
 
-    return make_console(stderr=stderr)
+    return make_console()
 
 
 def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> "Workspace":
@@ -606,11 +606,10 @@ def paths(ctx: typer.Context) -> None:
 
     Example: llmpath paths
     """
-    from llmpath import db, store
     from llmpath import paths as where
+    from llmpath import store
 
-    with db.reading(db.open_database()) as session:
-        roadmap = store.roadmap_path_in_use(store.load_settings(session), (ctx.obj or Options()).roadmap)
+    roadmap = store.roadmap_file_in_use((ctx.obj or Options()).roadmap)
     console = _console()
     console.print(f"data folder:  {where.data_dir()}", markup=False)
     console.print(f"database:     {where.db_path()}", markup=False)
@@ -667,21 +666,15 @@ def doctor(
 
     Example: llmpath doctor
     """
-    from llmpath import db
+    from llmpath import db, store
     from llmpath import doctor as checks
     from llmpath import paths as where
 
     roadmap = (ctx.obj or Options()).roadmap
-    if roadmap is None:
-        try:
-            from llmpath import store
-
-            with db.reading(db.open_database()) as session:
-                roadmap_file = store.roadmap_path_in_use(store.load_settings(session), None)
-        except LlmpathError:
-            roadmap_file = where.shipped_roadmap_path()
-    else:
-        roadmap_file = Path(roadmap).expanduser()
+    try:
+        roadmap_file = store.roadmap_file_in_use(roadmap)
+    except LlmpathError:  # a damaged database: still check the roadmap it would use by default
+        roadmap_file = Path(roadmap).expanduser() if roadmap else where.shipped_roadmap_path()
     findings = checks.run_checks(where.db_path(), roadmap_file)
     failed = [f for f in findings if not f.ok and not f.warning]
     if as_json:
@@ -1314,8 +1307,9 @@ def config(
         with db.writing(engine) as session:
             store.set_setting(session, key, value)
     with db.reading(engine) as session:
-        for name in [key] if key else list(known):
-            _console().print(f"{name} = {store.get_setting(session, name) or 'off'}")
+        settings = store.load_settings(session)
+    for name in [key] if key else list(known):
+        _console().print(f"{name} = {settings.get(name) or 'off'}")
 
 
 class GraphFormat(str, Enum):

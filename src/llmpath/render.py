@@ -29,11 +29,11 @@ MAX_TREE_ROWS = 15  # a deep topic's full tree is long; `path` lists it in order
 STATUS_WORDS = {"done": "done", "skipped": "skipped", "doing": "in progress", "todo": "to do"}
 
 
-def make_console(stderr: bool = False) -> Console:
+def make_console() -> Console:
     """Plain text (no ANSI codes) when not a terminal, which Rich detects, or when NO_COLOR is set."""
     if os.environ.get("NO_COLOR"):
-        return Console(stderr=stderr, color_system=None, highlight=False)
-    return Console(stderr=stderr, highlight=False)
+        return Console(color_system=None, highlight=False)
+    return Console(highlight=False)
 
 
 def mark(state: str) -> Text:

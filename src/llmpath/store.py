@@ -74,6 +74,12 @@ def roadmap_path_in_use(settings: dict[str, str], override: str | None = None) -
     return Path(chosen).expanduser().resolve() if chosen else paths.shipped_roadmap_path()
 
 
+def roadmap_file_in_use(override: str | None = None) -> Path:
+    """The roadmap file a command would use, without loading it (for `paths`, `doctor`)."""
+    with db.reading(db.open_database()) as session:
+        return roadmap_path_in_use(load_settings(session), override)
+
+
 def open_workspace(roadmap: str | None = None, *, force_sync: bool = False) -> Workspace:
     engine = db.open_database()
     with db.reading(engine) as session:
@@ -228,25 +234,20 @@ def _write_roadmap(session: Session, roadmap, path: Path, content_hash: str, sta
         .where(RoadmapRecord.source_path == str(path), RoadmapRecord.id != rid)  # type: ignore[arg-type]
         .values(source_path="")
     )
-    record = session.get(RoadmapRecord, rid) or RoadmapRecord(
-        id=rid,
-        title="",
-        source_path="",
-        content_hash="",
-        file_size=0,
-        file_mtime_ns=0,
-        loaded_at=now(),
+    session.merge(
+        RoadmapRecord(
+            id=rid,
+            title=roadmap.title,
+            description=roadmap.description,
+            sources_json=json.dumps([s.model_dump() for s in roadmap.sources], ensure_ascii=False),
+            source_path=str(path),
+            content_hash=content_hash,
+            file_size=stat.st_size,
+            file_mtime_ns=stat.st_mtime_ns,
+            file_ctime_ns=stat.st_ctime_ns,
+            loaded_at=now(),
+        )
     )
-    record.title = roadmap.title
-    record.description = roadmap.description
-    record.sources_json = json.dumps([s.model_dump() for s in roadmap.sources], ensure_ascii=False)
-    record.source_path = str(path)
-    record.content_hash = content_hash
-    record.file_size = stat.st_size
-    record.file_mtime_ns = stat.st_mtime_ns
-    record.file_ctime_ns = stat.st_ctime_ns
-    record.loaded_at = now()
-    session.add(record)
 
 
 def _move_renamed_progress(session: Session, roadmap) -> list[tuple[str, str]]:
@@ -378,12 +379,10 @@ def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]
 
 
 def last_finished(session: Session, roadmap_id: str) -> dict[str, datetime]:
-    rows = session.exec(
-        select(Progress.topic_id, Progress.finished_at).where(
-            Progress.roadmap_id == roadmap_id, Progress.status == "done"
-        )
+    query = select(Progress.topic_id, Progress.finished_at).where(
+        Progress.roadmap_id == roadmap_id, Progress.status == "done"
     )
-    return {topic_id: at for topic_id, at in rows if at is not None}
+    return {topic_id: at for topic_id, at in session.connection().execute(query) if at is not None}
 
 
 # --- writing progress -------------------------------------------------------------------------------------
@@ -420,18 +419,26 @@ def set_status(
             continue
         row.status = status
         row.updated_at = at
-        if status == "doing":
-            row.started_at = row.started_at or at
-            row.finished_at = None
-        elif status in ("done", "skipped"):
-            row.finished_at = at
-        else:
-            row.started_at = row.finished_at = None
+        _set_dates(row, at)
         session.add(row)
         session.add(Event(roadmap_id=roadmap_id, topic_id=topic_id, at=at, old_status=old, new_status=status))
         changes.append(Change(topic_id, old, status))
     session.flush()
     return changes
+
+
+def _set_dates(
+    row: Progress, at: datetime, *, started_at: datetime | None = None, finished_at: datetime | None = None
+) -> None:
+    """The dates each status keeps; `started_at`/`finished_at` are known ones (from an import), if any."""
+    if row.status == "todo":
+        row.started_at = row.finished_at = None
+    elif row.status == "doing":
+        row.started_at = started_at or row.started_at or at
+        row.finished_at = None
+    else:  # done, skipped
+        row.started_at = started_at or row.started_at
+        row.finished_at = finished_at or at
 
 
 def add_note(session: Session, *, roadmap_id: str, topic_id: str, text: str, at: datetime) -> Note:
@@ -458,11 +465,6 @@ def set_goals(session: Session, *, roadmap_id: str, topic_ids: list[str]) -> Non
     session.exec(delete(Goal).where(Goal.roadmap_id == roadmap_id))  # type: ignore[arg-type]
     if topic_ids:
         session.exec(insert(Goal), params=[{"roadmap_id": roadmap_id, "topic_id": t} for t in topic_ids])
-
-
-def get_setting(session: Session, key: str) -> str | None:
-    row = session.get(Setting, key)
-    return row.value if row else None
 
 
 def set_setting(session: Session, key: str, value: str | None) -> None:
@@ -587,13 +589,7 @@ def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: dat
             result.changed += 1
             row.status = entry.status
             row.updated_at = at
-            if entry.status == "todo":
-                row.started_at = row.finished_at = None
-        if entry.status != "todo":
-            row.started_at = entry.started_at or row.started_at
-            row.finished_at = entry.finished_at if entry.status in ("done", "skipped") else None
-            if entry.status in ("done", "skipped") and row.finished_at is None:
-                row.finished_at = at
+        _set_dates(row, at, started_at=entry.started_at, finished_at=entry.finished_at)
         session.add(row)
         progress[topic_id] = row
         for note in entry.notes:
