@@ -23,7 +23,7 @@ from llmpath.cli import app
 from llmpath.errors import RoadmapError
 from llmpath.export import NoteItem, PhaseItem, Snapshot, TopicItem, parse_progress, to_markdown
 from llmpath.planner import Graph, PhaseInfo, TopicInfo
-from llmpath.roadmap import MAX_FILE_BYTES, load_roadmap, parse_roadmap
+from llmpath.roadmap import MAX_ROADMAP_BYTES, load_roadmap, parse_roadmap
 
 from .harness import LINE_EDITS, edit_lines
 
@@ -498,7 +498,7 @@ def test_python_object_tags_are_refused_and_never_run(tmp_path: Path) -> None:
 
 def test_five_megabyte_file_is_refused(tmp_path: Path) -> None:
     big = VALID + b"\n# " + b"x" * (5 * 1024 * 1024) + b"\n"
-    assert len(big) > MAX_FILE_BYTES
+    assert len(big) > MAX_ROADMAP_BYTES
     error = refused_quickly(big)
     assert "MiB" in str(error)
     path = tmp_path / "big.yaml"

@@ -738,9 +738,10 @@ def roadmaps(
     Example: llmpath roadmaps
     """
     from llmpath import db, store
+    from llmpath import paths as where
 
     with db.reading(db.open_database()) as session:
-        in_use = str(store.roadmap_path_in_use(store.load_settings(session), (ctx.obj or Options()).roadmap))
+        in_use = str(where.roadmap_path_in_use(store.load_settings(session), (ctx.obj or Options()).roadmap))
         known = store.list_roadmaps(session)
     for entry in known:
         entry["in_use"] = entry["source_path"] == in_use
@@ -808,7 +809,7 @@ def use(
         chosen = str(path)
     record, _ = store.ensure_synced(engine, path)
     with db.writing(engine) as session:
-        store.set_setting(session, store.ROADMAP_SETTING, chosen)
+        store.set_setting(session, where.ROADMAP_SETTING, chosen)
     _console().print(f"Now using '{record.title}' ({record.id}) from {path}", markup=False)
 
 

@@ -7,7 +7,6 @@ simply completes nothing.
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from llmpath import paths
@@ -29,12 +28,8 @@ def _query(sql_for: str, incomplete: str, command: str | None, roadmap: str | No
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
     try:
-        roadmap_path = roadmap or os.environ.get(paths.ROADMAP_ENV)
-        if not roadmap_path:
-            row = conn.execute("SELECT value FROM setting WHERE key = 'roadmap_path'").fetchone()
-            roadmap_path = row[0] if row else str(paths.shipped_roadmap_path())
-        else:
-            roadmap_path = str(os.path.realpath(os.path.expanduser(roadmap_path)))
+        settings = dict(conn.execute("SELECT key, value FROM setting"))
+        roadmap_path = str(paths.roadmap_path_in_use(settings, roadmap))
         row = conn.execute(
             "SELECT id FROM roadmap WHERE source_path = ? ORDER BY loaded_at DESC", (roadmap_path,)
         ).fetchone()

@@ -22,7 +22,6 @@ from llmpath.errors import Problem, RoadmapError
 from llmpath.paths import MAX_ROADMAP_BYTES
 
 SCHEMA_VERSION = 1
-MAX_FILE_BYTES = MAX_ROADMAP_BYTES
 # "Billion laughs": a few YAML aliases can expand into billions of nodes. Count the nodes the document would
 # expand to and refuse it past this many.
 MAX_EXPANDED_NODES = 1_000_000
@@ -127,8 +126,10 @@ def read_roadmap_bytes(path: Path) -> bytes:
     file = str(path)
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise _error(file, f"file is {size / 1e6:.1f} MB; roadmaps are limited to {_mb(MAX_FILE_BYTES)}")
+        if size > MAX_ROADMAP_BYTES:
+            raise _error(
+                file, f"file is {size / 1e6:.1f} MB; roadmaps are limited to {_mb(MAX_ROADMAP_BYTES)}"
+            )
         return path.read_bytes()
     except FileNotFoundError:
         raise _error(file, "no such file") from None
@@ -212,8 +213,8 @@ def _yaml_loader_class() -> Any:
 def _parse_yaml(data: bytes, file: str) -> Any:
     import yaml
 
-    if len(data) > MAX_FILE_BYTES:
-        raise _error(file, f"roadmap is larger than {_mb(MAX_FILE_BYTES)}")
+    if len(data) > MAX_ROADMAP_BYTES:
+        raise _error(file, f"roadmap is larger than {_mb(MAX_ROADMAP_BYTES)}")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -36,8 +36,6 @@ from llmpath.planner import Graph, PhaseInfo, TopicInfo
 if TYPE_CHECKING:
     from llmpath import export as exporting
 
-ROADMAP_SETTING = "roadmap_path"
-
 
 def now() -> datetime:
     """The current time, timezone-aware in UTC as stored (tests replace this to inject time)."""
@@ -68,23 +66,17 @@ class Workspace:
     settings: dict[str, str]  # read once per command: the hot path then needs no more queries for them
 
 
-def roadmap_path_in_use(settings: dict[str, str], override: str | None = None) -> Path:
-    """`--roadmap`, else `LLMPATH_ROADMAP`, else the one chosen with `llmpath use`, else the shipped one."""
-    chosen = override or os.environ.get(paths.ROADMAP_ENV) or settings.get(ROADMAP_SETTING)
-    return Path(chosen).expanduser().resolve() if chosen else paths.shipped_roadmap_path()
-
-
 def roadmap_file_in_use(override: str | None = None) -> Path:
     """The roadmap file a command would use, without loading it (for `paths`, `doctor`)."""
     with db.reading(db.open_database()) as session:
-        return roadmap_path_in_use(load_settings(session), override)
+        return paths.roadmap_path_in_use(load_settings(session), override)
 
 
 def open_workspace(roadmap: str | None = None, *, force_sync: bool = False) -> Workspace:
     engine = db.open_database()
     with db.reading(engine) as session:
         settings = load_settings(session)
-    path = roadmap_path_in_use(settings, roadmap)
+    path = paths.roadmap_path_in_use(settings, roadmap)
     loaded, report = ensure_synced(engine, path, force=force_sync)
     return Workspace(engine, loaded.id, loaded.title, path, report, settings)
 
