@@ -14,12 +14,13 @@ import typer
 from typer.core import TyperGroup
 
 from llmpath import __version__
-from llmpath.completion import complete_phase, complete_topic
+from llmpath.completion import complete_phase, complete_topic, complete_track
 from llmpath.errors import LlmpathError
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from llmpath.planner import TrackInfo
     from llmpath.store import Workspace
 
 
@@ -182,10 +183,15 @@ def next_command(
             "topics depending on it (directly or not) first; with a goal set, only those on the way.",
         ),
     ] = SortOrder.roadmap,
-    all_topics: Annotated[bool, typer.Option("--all", help="Ignore the goal; consider every topic.")] = False,
+    all_topics: Annotated[
+        bool, typer.Option("--all", help="Ignore the goal and the followed track; consider every topic.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
 ) -> None:
     """What to study next: topics whose prerequisites are all done or skipped.
+
+    With a track followed (`llmpath track ID`), only the track's topics; with a goal set, only what leads
+    to the goal.
 
     "Unlocks" counts the topics that become available once this one is done; with --sort unlocks the
     number in brackets counts every unfinished topic that depends on it.
@@ -199,14 +205,31 @@ def next_command(
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         goals = [] if all_topics else store.load_goals(session, workspace.roadmap_id)
+        track = None if all_topics else _followed_track(session, workspace)
         review = _review_due(session, workspace.roadmap_id, graph, statuses, workspace.settings)
-    within = graph.phase_topics(lookup.resolve_phase(graph, phase)) if phase else None
+    in_phase = graph.phase_topics(lookup.resolve_phase(graph, phase)) if phase else None
+    within = planner.scope_of(track, goals, in_phase)
     offered = planner.next_topics(graph, statuses, within=within, goals=goals, sort=sort.value, review=review)
     shown = planner.describe_next(graph, statuses, offered[:count], goals=goals)
     if as_json:
         _print_json(shown)
         return
-    _render_next(graph, statuses, len(offered), shown, goals, phase, sort)
+    _render_next(graph, statuses, len(offered), shown, goals, None if goals else track, phase, sort)
+
+
+def _followed_track(session: Any, workspace: "Workspace") -> "TrackInfo | None":
+    """The track the learner follows in this roadmap; a note when the roadmap no longer has it."""
+    from llmpath import store
+
+    chosen = workspace.settings.get(store.track_setting(workspace.roadmap_id))
+    if chosen is None:
+        return None
+    track = store.followed_track(
+        workspace.settings, store.load_tracks(session, workspace.roadmap_id), workspace.roadmap_id
+    )
+    if track is None:
+        _note(f"the followed track '{chosen}' is no longer in this roadmap; showing every topic")
+    return track
 
 
 def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any, settings: dict) -> list[str]:
@@ -219,16 +242,23 @@ def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any, settin
     return planner.due_for_review(graph, statuses, finished, every, store.now())
 
 
-def _render_next(graph, statuses, offered, shown, goals, phase, sort) -> None:
+def _render_next(graph, statuses, offered, shown, goals, track, phase, sort) -> None:
     from llmpath import planner, render
 
     console = _console()
-    total = planner.total_progress(planner.phase_progress(graph, statuses))
+    total = planner.total_progress(planner.phase_progress(graph, statuses, within=track and track.topics))
     if goals:
         names = ", ".join(graph.topics[g].title for g in goals if g in graph.topics)
         console.print(f"Goal: {_esc(names)} — showing only topics on the way (--all for everything)")
+    elif track:
+        console.print(f"Track: {_esc(track.title)} — showing only its topics (--all for everything)")
     if not offered:
-        if total.finished == total.total:
+        if track and total.finished == total.total:
+            console.print(
+                f"Track finished: all {total.total} of its topics are done or skipped. "
+                "Pick another with `llmpath track`, or `llmpath track --clear`."
+            )
+        elif total.finished == total.total:
             console.print(
                 f"All {total.total} topics are finished ({total.done} done, {total.skipped} skipped). "
                 "Nothing left to study here."
@@ -340,9 +370,14 @@ def status(
         str | None,
         typer.Argument(help="Show this phase's topics.", autocompletion=complete_phase, show_default=False),
     ] = None,
+    all_topics: Annotated[
+        bool, typer.Option("--all", help="The whole roadmap, not only the followed track.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Progress per phase: done/total, a bar, percent, in progress and hours left.
+
+    With a track followed (`llmpath track ID`), only the track's topics count.
 
     Example: llmpath status          (all phases)
              llmpath status rag      (one phase, topic by topic)
@@ -355,18 +390,26 @@ def status(
         graph = store.load_graph(session, workspace.roadmap_id, edges=phase is not None)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         orphans = store.orphaned_progress(session, workspace.roadmap_id)
-    rows = planner.phase_progress(graph, statuses)
+        track = None if all_topics else _followed_track(session, workspace)
+    scope = track.topics if track else None
+    rows = planner.phase_progress(graph, statuses, within=scope)
     total = planner.total_progress(rows)
     orphan_data = [{"id": topic_id, "status": state} for topic_id, state in orphans]
+    track_data = {"id": track.id, "title": track.title} if track else None
     if phase:
         phase_id = lookup.resolve_phase(graph, phase)
-        topic_ids = graph.phase_topics(phase_id)
+        topic_ids = [t for t in graph.phase_topics(phase_id) if scope is None or t in scope]
+        if not topic_ids:
+            raise LlmpathError(
+                f"phase '{phase_id}' has no topics in track '{track.id}' (--all for the whole roadmap)"
+            )
         states = {t: planner.topic_state(graph, statuses, t) for t in topic_ids}
         row = next(r for r in rows if r.phase.id == phase_id)
         if as_json:
             _print_json(
                 {
                     **_progress_json(row),
+                    "track": track_data,
                     "topics": [
                         {
                             "id": t,
@@ -388,6 +431,7 @@ def status(
         _print_json(
             {
                 "roadmap": {"id": workspace.roadmap_id, "title": workspace.title},
+                "track": track_data,
                 "phases": [_progress_json(r) for r in rows],
                 "total": _progress_json(total),
                 "orphaned": orphan_data,
@@ -396,6 +440,8 @@ def status(
         return
     console = _console()
     console.print(f"[bold]{_esc(workspace.title)}[/bold]")
+    if track:
+        console.print(f"Track: {_esc(track.title)} — only its topics count (--all for the whole roadmap)")
     console.print(render.status_table(rows, total))
     if orphans:
         listed = ", ".join(f"{topic_id} ({state})" for topic_id, state in orphans)
@@ -646,10 +692,12 @@ def _dashboard(ctx: typer.Context) -> None:
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         goals = store.load_goals(session, workspace.roadmap_id)
-    total = planner.total_progress(planner.phase_progress(graph, statuses))
-    items = planner.next_items(graph, statuses, goals=goals, limit=3)
+        track = _followed_track(session, workspace)
+    total = planner.total_progress(planner.phase_progress(graph, statuses, within=track and track.topics))
+    items = planner.next_items(graph, statuses, within=planner.scope_of(track, goals), goals=goals, limit=3)
     console = _console()
-    console.print(render.progress_line(workspace.title, total.finished, total.total))
+    title = f"{workspace.title} · {track.title}" if track else workspace.title
+    console.print(render.progress_line(title, total.finished, total.total))
     if items:
         console.print("Next up:")
         console.print(render.next_table(graph, items, show_total_unlocks=False))
@@ -940,6 +988,81 @@ def goal(
     console.print(
         "[dim]`llmpath next` now shows only topics on the way; `llmpath path` lists them all.[/dim]"
     )
+
+
+@app.command()
+def track(
+    ctx: typer.Context,
+    name: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="TRACK",
+            help="Follow this track (an id, a title or a unique id prefix).",
+            autocompletion=complete_track,
+            show_default=False,
+        ),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="Stop following a track.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the roadmap's tracks with your progress in each, or follow one.
+
+    A track is a way through the roadmap for one kind of learner: a few goal topics and everything they
+    require. While you follow one, `next`, `status` and the dashboard keep to its topics. A goal set with
+    `llmpath goal` is more specific, so `next` leads to the goal first.
+
+    Example: llmpath track application-engineer
+    """
+    from llmpath import db, lookup, planner, render, store
+
+    if name and clear:
+        raise typer.BadParameter("give a TRACK to follow or --clear, not both")
+    workspace = _workspace(ctx)
+    key = store.track_setting(workspace.roadmap_id)
+    with db.writing(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id, edges=False)
+        statuses = store.load_statuses(session, workspace.roadmap_id)
+        tracks = store.load_tracks(session, workspace.roadmap_id)
+        if clear:
+            store.set_setting(session, key, None)
+        elif name:
+            store.set_setting(session, key, lookup.resolve_track(tracks, name).id)
+        settings = store.load_settings(session)
+        goals = store.load_goals(session, workspace.roadmap_id) if name else []
+    following = store.followed_track(settings, tracks, workspace.roadmap_id)
+    rows = planner.track_overview(graph, statuses, tracks, following and following.id)
+    if as_json:
+        _print_json(rows)
+        return
+    console = _console()
+    if clear:
+        console.print("Not following a track: `llmpath next` offers the whole roadmap.")
+        return
+    if name and following:
+        row = next(r for r in rows if r["following"])
+        finished = row["done"] + row["skipped"]
+        console.print(
+            f"Following track {_esc(following.title)} ({following.id}): {row['total']} topics, "
+            f"{finished} finished, about {row['hours_left']:.0f} h to go."
+        )
+        console.print(
+            "[dim]`llmpath next` and `llmpath status` now keep to it; `--all` shows everything.[/dim]"
+        )
+        if goals:
+            console.print(
+                "[dim]Your goal still comes first in `llmpath next` (`llmpath goal --clear`).[/dim]"
+            )
+        return
+    if not rows:
+        console.print(f"{_esc(workspace.title)} has no tracks; `llmpath next` offers the whole roadmap.")
+        return
+    console.print(render.tracks_table(rows))
+    hint = (
+        "Follow one with `llmpath track ID`."
+        if following is None
+        else "`llmpath track --clear` stops following."
+    )
+    console.print(f"[dim]{hint}[/dim]")
 
 
 @app.command()

@@ -1,4 +1,4 @@
-"""Tab completion of topic and phase ids.
+"""Tab completion of topic, phase and track ids.
 
 Completion runs the whole program on every key press, so it reads the database with the standard library's
 sqlite3 (read-only, no ORM import, no roadmap parsing) and never raises: a missing or damaged database
@@ -43,6 +43,12 @@ def _query(sql_for: str, incomplete: str, command: str | None, roadmap: str | No
                 (row[0], prefix),
             )
             return list(rows)
+        if sql_for == "track":
+            import json
+
+            stored = conn.execute("SELECT tracks_json FROM roadmap WHERE id = ?", (row[0],)).fetchone()
+            tracks = json.loads(stored[0]) if stored else []
+            return [(t["id"], t["title"]) for t in tracks if t["id"].startswith(incomplete.lower())]
         wanted = _WANTED.get(command or "", "1")
         rows = conn.execute(
             f"""
@@ -80,3 +86,7 @@ def complete_topic(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
 
 def complete_phase(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
     return _safe("phase", ctx, incomplete)
+
+
+def complete_track(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    return _safe("track", ctx, incomplete)

@@ -1,11 +1,11 @@
-"""Turning what a user typed into a topic or phase id, with "did you mean" suggestions."""
+"""Turning what a user typed into a topic, phase or track id, with "did you mean" suggestions."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from llmpath.errors import TopicNotFound
-from llmpath.planner import Graph
+from llmpath.planner import Graph, TrackInfo
 
 MAX_SUGGESTIONS = 5
 
@@ -36,20 +36,33 @@ def resolve_topics(graph: Graph, aliases: Mapping[str, str], names: Iterable[str
 
 
 def resolve_phase(graph: Graph, name: str) -> str:
+    return _resolve_named("phase", [(p.id, p.title) for p in graph.phases], name)
+
+
+def resolve_track(tracks: Sequence[TrackInfo], name: str) -> TrackInfo:
+    """A track from its id, title (any case) or a unique id prefix."""
+    if not tracks:
+        raise TopicNotFound("this roadmap has no tracks (a roadmap file lists them under `tracks:`)")
+    chosen = _resolve_named("track", [(t.id, t.title) for t in tracks], name)
+    return next(t for t in tracks if t.id == chosen)
+
+
+def _resolve_named(kind: str, named: Sequence[tuple[str, str]], name: str) -> str:
+    """An id from `(id, title)` pairs: the id, a title in any case, or a unique id prefix."""
     key = name.strip().lower()
-    ids = [p.id for p in graph.phases]
+    ids = [ident for ident, _ in named]
     if key in ids:
         return key
-    by_title = [p.id for p in graph.phases if p.title.lower() == key]
-    prefixed = [p for p in ids if key and p.startswith(key)]
+    by_title = [ident for ident, title in named if title.lower() == key]
+    prefixed = [ident for ident in ids if key and ident.startswith(key)]
     for matches in (by_title, prefixed):
         if len(matches) == 1:
             return matches[0]
     import difflib  # only on the error path
 
     close = difflib.get_close_matches(key, ids, n=MAX_SUGGESTIONS, cutoff=0.5)
-    hint = f"; did you mean {_or(close)}?" if close else f"; phases are: {', '.join(ids)}"
-    raise TopicNotFound(f"no phase '{name}'{hint}")
+    hint = f"; did you mean {_or(close)}?" if close else f"; {kind}s are: {', '.join(ids)}"
+    raise TopicNotFound(f"no {kind} '{name}'{hint}")
 
 
 def _suggest(key: str, graph: Graph, aliases: Mapping[str, str]) -> str:

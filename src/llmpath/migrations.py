@@ -55,6 +55,11 @@ def m003_roadmap_file_ctime(conn: Connection) -> None:
     _add_column(conn, "roadmap", "file_ctime_ns", "INTEGER NOT NULL DEFAULT 0")
 
 
+def m004_roadmap_tracks(conn: Connection) -> None:
+    # A roadmap loaded before tracks existed had none; "[]" is right until its file is next re-loaded.
+    _add_column(conn, "roadmap", "tracks_json", "VARCHAR NOT NULL DEFAULT '[]'")
+
+
 def _add_column(conn: Connection, table: str, column: str, definition: str) -> None:
     existing = {row[1] for row in conn.exec_driver_sql(f"PRAGMA table_info({table})")}
     if column not in existing:
@@ -65,6 +70,7 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     m001_initial,
     m002_history_notes_goals,
     m003_roadmap_file_ctime,
+    m004_roadmap_tracks,
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -29,6 +29,9 @@ class RoadmapRecord(_Table, table=True):
     title: str
     description: str = ""
     sources_json: str = "[]"  # [{id, title, url}] — shown by `show`, never queried
+    # [{id, title, summary, goals, topics}], `topics` being the goals and all they require, worked out once at
+    # load time: scoping a command to a track then needs no walk of the prerequisite edges.
+    tracks_json: str = "[]"
     source_path: str = Field(index=True)
     content_hash: str
     file_size: int

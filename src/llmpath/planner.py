@@ -34,6 +34,14 @@ class TopicInfo(NamedTuple):  # a tuple: built once per topic on every command, 
     difficulty: str | None = None
 
 
+class TrackInfo(NamedTuple):
+    id: str
+    title: str
+    summary: str
+    goals: tuple[str, ...]
+    topics: tuple[str, ...]  # the goals and everything they require, in roadmap order
+
+
 @dataclass
 class Graph:
     phases: list[PhaseInfo]
@@ -240,11 +248,17 @@ class PhaseProgress:
         return 100.0 * self.finished / self.total if self.total else 100.0
 
 
-def phase_progress(graph: Graph, statuses: Statuses) -> list[PhaseProgress]:
+def phase_progress(
+    graph: Graph, statuses: Statuses, within: Iterable[str] | None = None
+) -> list[PhaseProgress]:
+    """Progress per phase; with `within` (a track) only those topics count and empty phases are left out."""
     counts: dict[str, dict[str, float]] = {
         p.id: {"total": 0, "done": 0, "skipped": 0, "doing": 0, "hours": 0.0} for p in graph.phases
     }
+    members = None if within is None else set(within)
     for topic in graph.topics.values():
+        if members is not None and topic.id not in members:
+            continue
         row = counts[topic.phase_id]
         status = status_of(statuses, topic.id)
         row["total"] += 1
@@ -262,6 +276,7 @@ def phase_progress(graph: Graph, statuses: Statuses) -> list[PhaseProgress]:
             counts[p.id]["hours"],
         )
         for p in graph.phases
+        if members is None or counts[p.id]["total"]
     ]
 
 
@@ -274,6 +289,32 @@ def total_progress(rows: list[PhaseProgress]) -> PhaseProgress:
         sum(r.doing for r in rows),
         sum(r.hours_left for r in rows),
     )
+
+
+def track_overview(
+    graph: Graph, statuses: Statuses, tracks: Sequence[TrackInfo], following: str | None
+) -> list[dict[str, Any]]:
+    """Each track with its size and the learner's progress in it: what `llmpath track` lists."""
+    rows = []
+    for track in tracks:
+        topics = [t for t in track.topics if t in graph.topics]
+        progress = total_progress(phase_progress(graph, statuses, within=topics))
+        rows.append(
+            {
+                "id": track.id,
+                "title": track.title,
+                "summary": track.summary,
+                "goals": list(track.goals),
+                "total": progress.total,
+                "done": progress.done,
+                "skipped": progress.skipped,
+                "doing": progress.doing,
+                "hours": sum(graph.topics[t].hours or 0.0 for t in topics),
+                "hours_left": progress.hours_left,
+                "following": track.id == following,
+            }
+        )
+    return rows
 
 
 def due_for_review(
@@ -292,6 +333,20 @@ def due_for_review(
         if status_of(statuses, t) == "done" and t in finished_at and now - finished_at[t] >= every
     ]
     return sorted(due, key=lambda t: finished_at[t])
+
+
+def scope_of(
+    track: TrackInfo | None, goals: Sequence[str], phase_topics: Iterable[str] | None = None
+) -> set[str] | None:
+    """The topics `next` and the dashboard choose from (None: all of them).
+
+    A phase narrows to its topics. A followed track narrows to the track's topics, unless a goal is set: a
+    goal is the more specific aim, and `next` leads to it even when it lies outside the track.
+    """
+    scope = None if phase_topics is None else set(phase_topics)
+    if track is not None and not goals:
+        scope = set(track.topics) if scope is None else scope & set(track.topics)
+    return scope
 
 
 def next_topics(

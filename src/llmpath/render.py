@@ -126,6 +126,29 @@ def status_table(rows: Sequence[PhaseProgress], total: PhaseProgress) -> Table:
     return table
 
 
+def tracks_table(rows: Sequence[dict]) -> Table:
+    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("Track")
+    table.add_column("Id", style="cyan", no_wrap=True)
+    table.add_column("Done", justify="right", no_wrap=True)
+    table.add_column("Progress", no_wrap=True)
+    table.add_column("Hours", justify="right", no_wrap=True)
+    table.add_column("Left", justify="right", no_wrap=True)
+    for row in rows:
+        finished = row["done"] + row["skipped"]
+        table.add_row(
+            Text("▶", style="yellow") if row["following"] else Text(""),
+            Text(row["title"]),
+            row["id"],
+            f"{finished}/{row['total']}",
+            bar(finished, row["total"], 12),
+            hours(row["hours"]),
+            hours(row["hours_left"]),
+        )
+    return table
+
+
 def phase_topics_table(graph: Graph, topic_ids: Sequence[str], states: dict[str, str]) -> Table:
     table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
     table.add_column("", no_wrap=True)

@@ -90,6 +90,18 @@ class Phase(_Strict):
     topics: list[Topic] = Field(default_factory=list)
 
 
+class Track(_Strict):
+    """A way through the roadmap for one kind of learner: its goals and everything they require."""
+
+    id: Id = Field(description="What `llmpath track ID` takes.")
+    title: OneLine
+    summary: Text = ""
+    goals: list[Id] = Field(
+        min_length=1,
+        description="Topic ids the track leads to; the track is these topics and all their prerequisites.",
+    )
+
+
 class Roadmap(_Strict):
     """A learning path: ordered phases of topics linked by prerequisites."""
 
@@ -99,10 +111,25 @@ class Roadmap(_Strict):
     description: Text = ""
     sources: list[Source] = Field(default_factory=list)
     phases: list[Phase] = Field(min_length=1)
+    tracks: list[Track] = Field(
+        default_factory=list, description="Named ways through the roadmap (`llmpath track`)."
+    )
 
     def topics(self) -> list[Topic]:
         """Every topic in roadmap order (phase order, then position)."""
         return [topic for phase in self.phases for topic in phase.topics]
+
+    def track_topics(self, track: Track) -> list[str]:
+        """The track's goals and every topic they require, directly or not, in roadmap order."""
+        requires = {topic.id: topic.requires for topic in self.topics()}
+        members: set[str] = set()
+        stack = [goal for goal in track.goals if goal in requires]
+        while stack:
+            topic_id = stack.pop()
+            if topic_id not in members:
+                members.add(topic_id)
+                stack.extend(r for r in requires[topic_id] if r in requires)
+        return [topic_id for topic_id in requires if topic_id in members]
 
 
 def json_schema() -> dict[str, Any]:
@@ -430,6 +457,7 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
                 problem(f"'{old}' is already replaced by topic '{replaced[old]}'", "replaces")
             replaced[old] = topic.id
 
+    problems += _track_problems(roadmap, topic_ids)
     cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids and r != t.id] for _, t in located})
     if cycle:
         problems.append(
@@ -440,6 +468,31 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
                 loc=(*first_loc[cycle[0]], "requires"),
             )
         )
+    return problems
+
+
+def _track_problems(roadmap: Roadmap, topic_ids: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for index, track in enumerate(roadmap.tracks):
+        place = f"track '{track.id}'"
+        if track.id in seen:
+            problems.append(Problem(f"duplicate track id '{track.id}'", place=place, loc=("tracks", index)))
+        seen.add(track.id)
+        for goal in _duplicates(track.goals):
+            problems.append(
+                Problem(f"lists goal '{goal}' twice", place=place, loc=("tracks", index, "goals"))
+            )
+        for goal in track.goals:
+            if goal not in topic_ids:
+                problems.append(
+                    Problem(
+                        f"goal '{goal}' is not a topic",
+                        place=place,
+                        hint=_did_you_mean(goal, topic_ids),
+                        loc=("tracks", index, "goals"),
+                    )
+                )
     return problems
 
 
@@ -552,6 +605,9 @@ def _place_of(loc: tuple[Any, ...], raw: Any) -> tuple[str, tuple[Any, ...]]:
             topic = _get(phase, "topics", loc[3])
             return f"topic {_name(topic, f'#{loc[3] + 1} of phase {phase_name}')}", loc[4:]
         return f"phase {phase_name}", loc[2:]
+    if len(loc) >= 2 and loc[0] == "tracks" and isinstance(loc[1], int):
+        track = _get(raw, "tracks", loc[1])
+        return f"track {_name(track, f'#{loc[1] + 1}')}", loc[2:]
     return "", loc
 
 
@@ -584,4 +640,6 @@ def _allowed_fields(loc: tuple[Any, ...]) -> list[str]:
                 model = Resource
     elif names[:1] == ["sources"] and depth > 1:
         model = Source
+    elif names[:1] == ["tracks"] and depth > 1:
+        model = Track
     return sorted(f.alias or name for name, f in model.model_fields.items())

@@ -31,7 +31,7 @@ from llmpath.models import (
     TopicAlias,
     TopicRow,
 )
-from llmpath.planner import Graph, PhaseInfo, TopicInfo
+from llmpath.planner import Graph, PhaseInfo, TopicInfo, TrackInfo
 
 if TYPE_CHECKING:
     from llmpath import export as exporting
@@ -232,6 +232,10 @@ def _write_roadmap(session: Session, roadmap, path: Path, content_hash: str, sta
             title=roadmap.title,
             description=roadmap.description,
             sources_json=json.dumps([s.model_dump() for s in roadmap.sources], ensure_ascii=False),
+            tracks_json=json.dumps(
+                [{**t.model_dump(), "topics": roadmap.track_topics(t)} for t in roadmap.tracks],
+                ensure_ascii=False,
+            ),
             source_path=str(path),
             content_hash=content_hash,
             file_size=stat.st_size,
@@ -440,7 +444,28 @@ def add_note(session: Session, *, roadmap_id: str, topic_id: str, text: str, at:
     return note
 
 
-# --- goals and settings ------------------------------------------------------------------------------------
+# --- tracks, goals and settings -----------------------------------------------------------------------------
+
+
+def load_tracks(session: Session, roadmap_id: str) -> list[TrackInfo]:
+    """The roadmap's tracks, each with every topic it holds (one query)."""
+    query = select(RoadmapRecord.tracks_json).where(RoadmapRecord.id == roadmap_id)
+    stored = session.connection().execute(query).scalar()  # type: ignore[call-overload]
+    return [
+        TrackInfo(t["id"], t["title"], t["summary"], tuple(t["goals"]), tuple(t["topics"]))
+        for t in json.loads(stored or "[]")
+    ]
+
+
+def track_setting(roadmap_id: str) -> str:
+    """The `setting` key holding the track a learner follows in a roadmap (tracks belong to one roadmap)."""
+    return f"track:{roadmap_id}"
+
+
+def followed_track(settings: dict[str, str], tracks: list[TrackInfo], roadmap_id: str) -> TrackInfo | None:
+    """The track the learner follows, or None (also when the roadmap no longer has that track)."""
+    chosen = settings.get(track_setting(roadmap_id))
+    return next((t for t in tracks if t.id == chosen), None)
 
 
 def load_goals(session: Session, roadmap_id: str) -> list[str]:
