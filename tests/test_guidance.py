@@ -913,7 +913,7 @@ def test_mermaid_graph_of_the_shipped_roadmap(shipped):
     shipped_cli, statuses = shipped
     rm = plain(SHIPPED)
     graph = parse_mermaid(ok(shipped_cli("graph")))
-    assert len(graph.nodes) == len(rm.order) == 115
+    assert len(graph.nodes) == len(rm.order) > 100
     assert len(graph.edges) == sum(len(r) for r in rm.requires.values())
     assert set(graph.edges) == expected_edges(rm, set(rm.order))
     assert graph.classes == {node(t): expected_state(rm, statuses, t) for t in rm.order}

@@ -98,12 +98,10 @@ def test_no_concept_is_listed_under_two_topics():
     assert clashes == []
 
 
-def test_no_link_is_listed_twice_for_different_resources():
-    seen: dict[str, str] = {}
-    for topic in plain(SHIPPED).topics.values():
-        for resource in topic["resources"]:
-            assert resource["url"].startswith("https://"), resource
-            assert seen.setdefault(resource["url"], resource["title"]) == resource["title"], resource
+def test_no_topic_lists_a_link_twice():
+    for topic_id, topic in plain(SHIPPED).topics.items():
+        urls = [r["url"] for r in topic["resources"]]
+        assert len(urls) == len(set(urls)), topic_id
 
 
 def test_every_phase_after_the_first_has_a_project():
@@ -133,7 +131,13 @@ def test_the_application_engineer_track_skips_pretraining_and_rlhf_practice():
     app = set(roadmap.track(APP_TRACK))
     for topic in ("rag-fundamentals", "ai-agents", "mcp", "llm-evals", "llm-security", "llm-deployment"):
         assert topic in app
-    for topic in ("pretraining", "gpt2-scale-training", "distributed-training", "rlhf-ppo", "backpropagation"):
+    for topic in (
+        "pretraining",
+        "gpt2-scale-training",
+        "distributed-training",
+        "rlhf-ppo",
+        "backpropagation",
+    ):
         assert topic not in app
     assert roadmap.hours(app) <= 0.5 * roadmap.hours(roadmap.order)
 
@@ -243,7 +247,8 @@ def numbers_table() -> str:
     for topic in KEY_TOPICS:
         before, after = old.ancestors(topic), new.ancestors(topic)
         lines.append(
-            f"| `{topic}` | {len(before)} | {old.hours(before):.0f} h | {len(after)} | {new.hours(after):.0f} h |"
+            f"| `{topic}` | {len(before)} | {old.hours(before):.0f} h "
+            f"| {len(after)} | {new.hours(after):.0f} h |"
         )
     lines += [
         "",

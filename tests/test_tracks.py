@@ -93,7 +93,8 @@ def test_following_a_track_scopes_next_status_and_the_dashboard(cli: Cli):
     line = error_line(cli("status", "models"))
     assert "phase 'models' has no topics in track 'coder'" in line
 
-    assert "Mini Path · Coder" in ok(cli())
+    dashboard = ok(cli())
+    assert "Mini Path · Coder" in dashboard and "3/3" in dashboard and "Track finished" in dashboard
 
 
 def test_a_goal_comes_before_the_followed_track_in_next(cli: Cli):

@@ -701,6 +701,8 @@ def _dashboard(ctx: typer.Context) -> None:
     if items:
         console.print("Next up:")
         console.print(render.next_table(graph, items, show_total_unlocks=False))
+    elif track and total.finished == total.total:
+        console.print("Track finished. Pick another with `llmpath track`, or `llmpath track --clear`.")
     console.print("[dim]More: llmpath next · llmpath status · llmpath --help[/dim]")
 
 
@@ -1019,7 +1021,8 @@ def track(
         raise typer.BadParameter("give a TRACK to follow or --clear, not both")
     workspace = _workspace(ctx)
     key = store.track_setting(workspace.roadmap_id)
-    with db.writing(workspace.engine) as session:
+    # Only following or clearing writes; listing must not queue behind other writers.
+    with (db.writing if name or clear else db.reading)(workspace.engine) as session:
         graph = store.load_graph(session, workspace.roadmap_id, edges=False)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         tracks = store.load_tracks(session, workspace.roadmap_id)
