@@ -219,6 +219,7 @@ def test_init_writes_a_valid_roadmap_and_never_overwrites(tmp_path: Path):
     ok(invoke("use", str(target)))
     assert next_ids() == ["first-topic"]
     assert "First Topic" in ok(invoke("next"))
+    assert [t["total"] for t in as_json(invoke("track", "--json"))] == [2]  # its track example works
 
 
 def test_init_refusal_does_not_advertise_a_missing_option(tmp_path: Path):

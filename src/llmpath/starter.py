@@ -43,4 +43,10 @@ phases:                   # in study order
         kind: project     # a hands-on build (default: topic)
         requires: [second-topic]
         hours: 10
+
+tracks:                   # optional: named ways through the roadmap (`llmpath track ID` follows one)
+  - id: quick-start
+    title: Quick Start
+    summary: Just the basics.
+    goals: [second-topic] # the track is its goals and everything they require
 """
