@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -363,11 +364,11 @@ def test_review_and_doctor_json(cli: Cli):
 
 
 def test_eta_takes_phases_in_order_and_counts_a_redone_topic_once(cli: Cli, monkeypatch: pytest.MonkeyPatch):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from llmpath import store
 
-    today = datetime(2026, 3, 18, 12, tzinfo=timezone.utc)
+    today = datetime(2026, 3, 18, 12, tzinfo=UTC)
     for at, args in [
         (today - timedelta(days=2), ("done", "python")),
         (today - timedelta(days=1), ("reset", "python")),

@@ -17,7 +17,7 @@ import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -144,7 +144,7 @@ def ids(items: list[dict]) -> list[str]:
     return [item["id"] for item in items]
 
 
-UTC = timezone.utc
+UTC = UTC
 
 
 class Clock:

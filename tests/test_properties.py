@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -394,7 +394,7 @@ hostile_text = st.lists(st.sampled_from(HOSTILE) | st.text(max_size=10), min_siz
 @st.composite
 def snapshots(draw) -> Snapshot:
     topic_ids = iter(draw(st.lists(ids, min_size=12, max_size=12, unique=True)))
-    at = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    at = datetime(2024, 5, 1, tzinfo=UTC)
 
     def topic(phase_id: str | None) -> TopicItem:
         notes = [NoteItem(at + timedelta(days=k), draw(hostile_text)) for k in range(draw(st.integers(0, 2)))]
@@ -456,7 +456,7 @@ def test_hostile_titles_and_notes_cannot_break_the_checklist(snapshot: Snapshot)
     ],
 )
 def test_title_ending_like_a_status_marker_round_trips(title: str, status: str) -> None:
-    at = datetime(2024, 5, 1, tzinfo=timezone.utc)
+    at = datetime(2024, 5, 1, tzinfo=UTC)
     snapshot = Snapshot("rid", "R", "h", at, [PhaseItem("p", "P", [TopicItem("t", title, "p", status)])])
     (back,) = parse_progress(to_markdown(snapshot), "x.md").topics
     assert (back.title, back.status) == (title, status)

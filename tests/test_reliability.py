@@ -21,6 +21,7 @@ import stat
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -451,7 +452,7 @@ def test_database_from_a_newer_llmpath_is_refused(forks: ForkServer, loaded_home
 
 
 def test_version_1_database_is_migrated_with_backup(home: Path) -> None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from sqlalchemy import create_engine, insert
 
@@ -468,25 +469,25 @@ def test_version_1_database_is_migrated_with_backup(home: Path) -> None:
                     "roadmap_id": "mini",
                     "topic_id": "python",
                     "status": "done",
-                    "started_at": datetime(2024, 1, 1, 9, tzinfo=timezone.utc),
-                    "finished_at": datetime(2024, 1, 3, 9, tzinfo=timezone.utc),
-                    "updated_at": datetime(2024, 1, 3, 9, tzinfo=timezone.utc),
+                    "started_at": datetime(2024, 1, 1, 9, tzinfo=UTC),
+                    "finished_at": datetime(2024, 1, 3, 9, tzinfo=UTC),
+                    "updated_at": datetime(2024, 1, 3, 9, tzinfo=UTC),
                 },
                 {
                     "roadmap_id": "mini",
                     "topic_id": "math",
                     "status": "skipped",
                     "started_at": None,
-                    "finished_at": datetime(2024, 1, 2, 9, tzinfo=timezone.utc),
-                    "updated_at": datetime(2024, 1, 2, 9, tzinfo=timezone.utc),
+                    "finished_at": datetime(2024, 1, 2, 9, tzinfo=UTC),
+                    "updated_at": datetime(2024, 1, 2, 9, tzinfo=UTC),
                 },
                 {
                     "roadmap_id": "mini",
                     "topic_id": "numpy",
                     "status": "doing",
-                    "started_at": datetime(2024, 1, 4, 9, tzinfo=timezone.utc),
+                    "started_at": datetime(2024, 1, 4, 9, tzinfo=UTC),
                     "finished_at": None,
-                    "updated_at": datetime(2024, 1, 4, 9, tzinfo=timezone.utc),
+                    "updated_at": datetime(2024, 1, 4, 9, tzinfo=UTC),
                 },
             ],
         )

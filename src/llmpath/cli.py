@@ -6,7 +6,7 @@ so `--help`, `--version` and Tab completion start fast.
 
 import sys
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -162,7 +162,7 @@ TopicArgs = Annotated[
 # --- next -------------------------------------------------------------------------------------------------
 
 
-class SortOrder(str, Enum):
+class SortOrder(StrEnum):
     roadmap = "roadmap"
     unlocks = "unlocks"
 
@@ -540,7 +540,7 @@ def show(
 # --- export / import --------------------------------------------------------------------------------------
 
 
-class ExportFormat(str, Enum):
+class ExportFormat(StrEnum):
     markdown = "markdown"
     json = "json"
 
@@ -1206,7 +1206,7 @@ def _parse_duration(text: str, option: str) -> Any:
 
 
 def _parse_since(text: str) -> Any:
-    from datetime import datetime, timezone
+    from datetime import UTC, datetime
 
     try:
         day = datetime.strptime(text, "%Y-%m-%d")
@@ -1214,7 +1214,7 @@ def _parse_since(text: str) -> Any:
         from llmpath import store
 
         return store.now() - _parse_duration(text, "--since")
-    return day.astimezone().astimezone(timezone.utc)
+    return day.astimezone().astimezone(UTC)
 
 
 @app.command()
@@ -1439,7 +1439,7 @@ def config(
         _console().print(f"{name} = {settings.get(name) or 'off'}")
 
 
-class GraphFormat(str, Enum):
+class GraphFormat(StrEnum):
     mermaid = "mermaid"
     dot = "dot"
 

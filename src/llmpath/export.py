@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -124,7 +124,7 @@ def _markdown_item(topic: TopicItem) -> list[str]:
 
 def _local_date(at: datetime) -> str:
     """The learner's calendar date, as `log` and `show` print it."""
-    aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     return aware.astimezone().strftime("%Y-%m-%d")
 
 
@@ -257,7 +257,7 @@ def _aware(at: datetime | None) -> datetime | None:
     """Stored times are UTC; a time without an offset (hand-edited file) is taken as UTC."""
     if at is None:
         return None
-    return at.replace(tzinfo=timezone.utc) if at.tzinfo is None else at.astimezone(timezone.utc)
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 # --- reading either format --------------------------------------------------------------------------------

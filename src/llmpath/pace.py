@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 PACE_WEEKS = 4  # pace is measured over this many recent weeks
 
@@ -27,7 +27,7 @@ class Week:
 
 
 def _local_day(at: datetime) -> date:
-    aware = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
     return aware.astimezone().date()
 
 

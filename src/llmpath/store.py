@@ -10,7 +10,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 def now() -> datetime:
     """The current time, timezone-aware in UTC as stored (tests replace this to inject time)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --- which roadmap, and keeping the database in step with its file ------------------------------------------
@@ -620,8 +620,8 @@ def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: dat
 
 
 def _to_second(at: datetime) -> datetime:
-    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone.utc).replace(microsecond=0)
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).replace(microsecond=0)
 
 
 def write_file_atomically(
