@@ -29,7 +29,7 @@ import yaml
 from typer.testing import CliRunner
 
 from llmpath.cli import app
-from llmpath.migrations import SCHEMA_VERSION, migrate
+from llmpath.migrations import DATABASE_VERSION, migrate
 
 from .harness import (
     MINI,
@@ -227,7 +227,7 @@ def test_kill_during_first_load(forks: ForkServer, tmp_path: Path) -> None:
         assert [item["id"] for item in json.loads(result.stdout)] == ["topic-0"]
         assert "Traceback" not in result.stderr
         assert query(db_file(home), "SELECT count(*) FROM topic")[0][0] == BIG
-        assert query(db_file(home), "PRAGMA user_version")[0][0] == SCHEMA_VERSION
+        assert query(db_file(home), "PRAGMA user_version")[0][0] == DATABASE_VERSION
 
 
 def test_kill_during_done_keeps_every_finished_done(forks: ForkServer, home: Path, tmp_path: Path) -> None:
@@ -439,7 +439,7 @@ def test_restore_after_a_crash_ignores_the_stale_wal(
 def test_database_from_a_newer_llmpath_is_refused(forks: ForkServer, loaded_home: tuple[Path, Path]) -> None:
     home, roadmap = loaded_home
     con = sqlite3.connect(db_file(home))
-    con.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    con.execute(f"PRAGMA user_version = {DATABASE_VERSION + 1}")
     con.close()
     before = table_dump(db_file(home), "progress", "event")
     for command in (["next"], ["done", "topic-9"]):
@@ -447,7 +447,7 @@ def test_database_from_a_newer_llmpath_is_refused(forks: ForkServer, loaded_home
         assert result.codes == [1]
         line = one_line_error(result.stderr)
         assert "newer llmpath" in line and str(db_file(home)) in line, line
-    assert query(db_file(home), "PRAGMA user_version")[0][0] == SCHEMA_VERSION + 1
+    assert query(db_file(home), "PRAGMA user_version")[0][0] == DATABASE_VERSION + 1
     assert table_dump(db_file(home), "progress", "event") == before
 
 
@@ -500,7 +500,7 @@ def test_version_1_database_is_migrated_with_backup(home: Path) -> None:
     total = json.loads(result.stdout)["total"]
     assert (total["done"], total["skipped"], total["doing"]) == (1, 1, 1)
 
-    assert query(db_file(home), "PRAGMA user_version")[0][0] == SCHEMA_VERSION
+    assert query(db_file(home), "PRAGMA user_version")[0][0] == DATABASE_VERSION
     events = query(db_file(home), "SELECT topic_id, at, old_status, new_status FROM event ORDER BY at")
     assert [(t, at[:10], old, new) for t, at, old, new in events] == [
         ("python", "2024-01-01", "todo", "doing"),

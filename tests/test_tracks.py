@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from llmpath.migrations import SCHEMA_VERSION, migrate
+from llmpath.migrations import DATABASE_VERSION, migrate
 
 from .conftest import MINI, Cli
 
@@ -196,7 +196,7 @@ def test_database_from_before_tracks_gains_them_on_upgrade(tmp_path: Path, llmpa
     cli = Cli(MINI)
     assert [r["id"] for r in as_json(cli("track", "--json"))] == ["coder", "modeller"]
     con = sqlite3.connect(database)
-    assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert con.execute("PRAGMA user_version").fetchone()[0] == DATABASE_VERSION
     con.close()
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from llmpath import __version__
+from llmpath import __version__, vocab
 from llmpath.completion import complete_phase, complete_topic, complete_track
 from llmpath.errors import LlmpathError
 
@@ -221,7 +221,7 @@ def _followed_track(session: Any, workspace: "Workspace") -> "TrackInfo | None":
     """The track the learner follows in this roadmap; a note when the roadmap no longer has it."""
     from llmpath import store
 
-    chosen = workspace.settings.get(store.track_setting(workspace.roadmap_id))
+    chosen = workspace.settings.get(vocab.track_setting(workspace.roadmap_id))
     if chosen is None:
         return None
     track = store.followed_track(
@@ -859,7 +859,7 @@ def use(
         chosen = str(path)
     record, _ = store.ensure_synced(engine, path)
     with db.writing(engine) as session:
-        store.set_setting(session, where.ROADMAP_SETTING, chosen)
+        store.set_setting(session, vocab.ROADMAP_SETTING, chosen)
     _console().print(f"Now using '{record.title}' ({record.id}) from {path}", markup=False)
 
 
@@ -1020,7 +1020,7 @@ def track(
     if name and clear:
         raise typer.BadParameter("give a TRACK to follow or --clear, not both")
     workspace = _workspace(ctx)
-    key = store.track_setting(workspace.roadmap_id)
+    key = vocab.track_setting(workspace.roadmap_id)
     # Only following or clearing writes; listing must not queue behind other writers.
     with (db.writing if name or clear else db.reading)(workspace.engine) as session:
         graph = store.load_graph(session, workspace.roadmap_id, edges=False)
@@ -1295,7 +1295,7 @@ def stats(
         graph = store.load_graph(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         events = store.load_events(session, workspace.roadmap_id)
-        show_eta = eta if eta is not None else workspace.settings.get("eta") == "on"
+        show_eta = eta if eta is not None else workspace.settings.get(vocab.ETA_SETTING) == "on"
     # Each topic counts once, at its latest completion, and only while it is done: a topic reset and done
     # again (or restored by an import) is not studied twice.
     completions = list(
@@ -1385,10 +1385,10 @@ def review(
     workspace = _workspace(ctx)
     with db.writing(workspace.engine) as session:
         if off:
-            store.set_setting(session, store.REVIEW_SETTING, None)
+            store.set_setting(session, vocab.REVIEW_SETTING, None)
         elif every:
             days = _parse_duration(every, "--every").total_seconds() / 86400
-            store.set_setting(session, store.REVIEW_SETTING, f"{days:g}")
+            store.set_setting(session, vocab.REVIEW_SETTING, f"{days:g}")
         settings = store.load_settings(session)
         interval = store.review_interval(settings)
         graph = store.load_graph(session, workspace.roadmap_id)
@@ -1424,7 +1424,7 @@ def config(
     """
     from llmpath import db, store
 
-    known = {"eta": ("on", "off")}
+    known = vocab.CONFIG_SETTINGS
     engine = db.open_database()
     if key is not None and key not in known:
         raise LlmpathError(f"unknown setting '{key}'; settings: {', '.join(known)}")

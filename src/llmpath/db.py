@@ -26,7 +26,7 @@ from sqlmodel import Session
 
 from llmpath import paths
 from llmpath.errors import DatabaseError, LlmpathError
-from llmpath.migrations import SCHEMA_VERSION, migrate
+from llmpath.migrations import DATABASE_VERSION, migrate
 
 BUSY_TIMEOUT_MS = 30_000
 KEEP_BACKUPS = 5
@@ -46,7 +46,7 @@ def open_database(path: Path | None = None) -> Engine:
     try:
         with engine.connect() as conn:
             version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
-        if version != SCHEMA_VERSION:
+        if version != DATABASE_VERSION:
             _upgrade(engine, path, version)
     except sa_exc.DBAPIError as exc:
         raise user_error(exc, path) or exc from None
@@ -98,9 +98,9 @@ def _create_private_file(path: Path) -> None:
 
 
 def _upgrade(engine: Engine, path: Path, version: int) -> None:
-    if version > SCHEMA_VERSION:
+    if version > DATABASE_VERSION:
         raise DatabaseError(
-            f"{path} was written by a newer llmpath (schema {version}; this one knows {SCHEMA_VERSION}): "
+            f"{path} was written by a newer llmpath (schema {version}; this one knows {DATABASE_VERSION}): "
             "upgrade llmpath (pip install -U llmpath)"
         )
     if version > 0:
@@ -108,7 +108,7 @@ def _upgrade(engine: Engine, path: Path, version: int) -> None:
     with engine.execution_options(**{_WRITE: True}).begin() as conn:
         # Another process may have migrated while we waited for the write lock.
         current = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
-        if current < SCHEMA_VERSION:
+        if current < DATABASE_VERSION:
             migrate(conn, current)
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmpath import paths
-from llmpath.migrations import SCHEMA_VERSION
+from llmpath.migrations import DATABASE_VERSION
 
 
 @dataclass(frozen=True)
@@ -56,9 +56,9 @@ def _database_checks(db_file: Path) -> list[Finding]:
         findings.append(
             Finding(
                 "schema",
-                version <= SCHEMA_VERSION,
-                f"schema version {version} (this llmpath: {SCHEMA_VERSION})"
-                + (" — written by a newer llmpath" if version > SCHEMA_VERSION else ""),
+                version <= DATABASE_VERSION,
+                f"schema version {version} (this llmpath: {DATABASE_VERSION})"
+                + (" — written by a newer llmpath" if version > DATABASE_VERSION else ""),
             )
         )
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]

@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from llmpath.errors import LlmpathError
+from llmpath.vocab import SATISFIED, Status, as_utc
 
 FORMAT_NAME = "llmpath-progress"
-FORMAT_VERSION = 1
+EXPORT_FORMAT_VERSION = 1
 
 
 @dataclass
@@ -71,7 +72,7 @@ def unescape_markdown(text: str) -> str:
 
 
 def _finished(topics: list[TopicItem]) -> int:
-    return sum(t.status in ("done", "skipped") for t in topics)
+    return sum(t.status in SATISFIED for t in topics)
 
 
 def to_markdown(snapshot: Snapshot, graph_mermaid: str | None = None) -> str:
@@ -124,8 +125,7 @@ def _markdown_item(topic: TopicItem) -> list[str]:
 
 def _local_date(at: datetime) -> str:
     """The learner's calendar date, as `log` and `show` print it."""
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone().strftime("%Y-%m-%d")
+    return as_utc(at).astimezone().strftime("%Y-%m-%d")
 
 
 _ITEM = re.compile(r"^[-*+] \[(?P<mark>[ xX])\] (?P<rest>.*?)\s*$")
@@ -172,7 +172,7 @@ class _JsonTopic(BaseModel):
     id: str
     title: str = ""
     phase: str | None = None
-    status: Literal["todo", "doing", "done", "skipped"]
+    status: Status
     started_at: datetime | None = None
     finished_at: datetime | None = None
     notes: list[_JsonNote] = []
@@ -211,7 +211,7 @@ def _json_topic(topic: TopicItem) -> dict:
 def to_json(snapshot: Snapshot) -> str:
     document = {
         "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        "version": EXPORT_FORMAT_VERSION,
         "exported_at": _iso(snapshot.exported_at),
         "roadmap": {
             "id": snapshot.roadmap_id,
@@ -255,9 +255,7 @@ def _parse_json(text: str, file: str) -> ParsedProgress:
 
 def _aware(at: datetime | None) -> datetime | None:
     """Stored times are UTC; a time without an offset (hand-edited file) is taken as UTC."""
-    if at is None:
-        return None
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return None if at is None else as_utc(at)
 
 
 # --- reading either format --------------------------------------------------------------------------------

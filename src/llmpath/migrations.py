@@ -72,10 +72,10 @@ MIGRATIONS: list[Callable[[Connection], None]] = [
     m003_roadmap_file_ctime,
     m004_roadmap_tracks,
 ]
-SCHEMA_VERSION = len(MIGRATIONS)
+DATABASE_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: Connection, from_version: int, to_version: int = SCHEMA_VERSION) -> None:
+def migrate(conn: Connection, from_version: int, to_version: int = DATABASE_VERSION) -> None:
     """Run migrations `from_version+1 .. to_version` on a connection inside a transaction."""
     for number in range(from_version + 1, to_version + 1):
         MIGRATIONS[number - 1](conn)

@@ -8,7 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from llmpath.vocab import as_utc
 
 PACE_WEEKS = 4  # pace is measured over this many recent weeks
 
@@ -27,8 +29,7 @@ class Week:
 
 
 def _local_day(at: datetime) -> date:
-    aware = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return aware.astimezone().date()
+    return as_utc(at).astimezone().date()
 
 
 def weekly(

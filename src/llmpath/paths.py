@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from llmpath import vocab
+
 DB_NAME = "llmpath.db"
 HOME_ENV = "LLMPATH_HOME"
 ROADMAP_ENV = "LLMPATH_ROADMAP"
-ROADMAP_SETTING = "roadmap_path"  # the `setting` row `llmpath use` writes
 # A large university course fits in well under a megabyte; the synthetic 20,000-topic benchmark roadmap in
 # under two. Larger files are refused before they are read, so a wrong file cannot make llmpath crawl.
 MAX_ROADMAP_BYTES = 4 * 1024 * 1024
@@ -57,5 +58,5 @@ def roadmap_path_in_use(settings: dict[str, str], override: str | None = None) -
 
     Pure, so Tab completion (stdlib sqlite3) and the commands (SQLModel) resolve it the same way.
     """
-    chosen = override or os.environ.get(ROADMAP_ENV) or settings.get(ROADMAP_SETTING)
+    chosen = override or os.environ.get(ROADMAP_ENV) or settings.get(vocab.ROADMAP_SETTING)
     return Path(chosen).expanduser().resolve() if chosen else shipped_roadmap_path()

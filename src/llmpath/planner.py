@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
-STATUSES = ("todo", "doing", "done", "skipped")
-SATISFIED = frozenset({"done", "skipped"})  # "skipped" = I know this already
+from llmpath.vocab import SATISFIED
 
 
 class PhaseInfo(NamedTuple):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from rich.console import Console, Group, RenderableType
 from rich.markup import escape
@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from llmpath.planner import Graph, PhaseProgress
+from llmpath.vocab import as_utc
 
 STATUS_MARKS = {
     "done": ("✓", "green"),
@@ -44,11 +45,7 @@ def mark(state: str) -> Text:
 def local(at: datetime | None) -> str:
     if at is None:
         return "—"
-    return _aware(at).astimezone().strftime("%Y-%m-%d %H:%M")
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+    return as_utc(at).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def hours(value: float | None) -> str:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from llmpath.errors import Problem, RoadmapError
 from llmpath.paths import MAX_ROADMAP_BYTES
 
-SCHEMA_VERSION = 1
+ROADMAP_FORMAT_VERSION = 1  # the `schema:` a roadmap file declares (not the database schema)
 # "Billion laughs": a few YAML aliases can expand into billions of nodes. Count the nodes the document would
 # expand to and refuse it past this many.
 MAX_EXPANDED_NODES = 1_000_000
@@ -36,7 +36,6 @@ OneLine = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=5000)]
 Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https?://\S+$", max_length=2000)]
 Difficulty = Literal["beginner", "intermediate", "advanced", "expert"]
-DIFFICULTIES: tuple[str, ...] = ("beginner", "intermediate", "advanced", "expert")
 
 
 class _Strict(BaseModel):
@@ -589,7 +588,9 @@ def _problem_from_pydantic(error: Any, raw: Any, lines: _LineMap) -> Problem:
     elif kind == "string_pattern_mismatch":
         message = f"{field}: must be a single line of text"
     elif kind == "literal_error" and rest == ("schema",):
-        message = f"schema: this llmpath reads roadmap schema {SCHEMA_VERSION}, not {error['input']!r}"
+        message = (
+            f"schema: this llmpath reads roadmap schema {ROADMAP_FORMAT_VERSION}, not {error['input']!r}"
+        )
         hint = "upgrade llmpath, or set `schema: 1`"
     else:
         message = f"{field}: {error['msg']}" if field else error["msg"]

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from sqlalchemy import Engine, Row, delete, func, insert, update
 from sqlmodel import Session, select
 
-from llmpath import db, paths
+from llmpath import db, paths, vocab
 from llmpath.errors import LlmpathError
 from llmpath.models import (
     Event,
@@ -32,6 +32,7 @@ from llmpath.models import (
     TopicRow,
 )
 from llmpath.planner import Graph, PhaseInfo, TopicInfo, TrackInfo
+from llmpath.vocab import as_utc
 
 if TYPE_CHECKING:
     from llmpath import export as exporting
@@ -457,14 +458,9 @@ def load_tracks(session: Session, roadmap_id: str) -> list[TrackInfo]:
     ]
 
 
-def track_setting(roadmap_id: str) -> str:
-    """The `setting` key holding the track a learner follows in a roadmap (tracks belong to one roadmap)."""
-    return f"track:{roadmap_id}"
-
-
 def followed_track(settings: dict[str, str], tracks: list[TrackInfo], roadmap_id: str) -> TrackInfo | None:
     """The track the learner follows, or None (also when the roadmap no longer has that track)."""
-    chosen = settings.get(track_setting(roadmap_id))
+    chosen = settings.get(vocab.track_setting(roadmap_id))
     return next((t for t in tracks if t.id == chosen), None)
 
 
@@ -497,11 +493,8 @@ def set_setting(session: Session, key: str, value: str | None) -> None:
     session.flush()  # later reads in the same transaction see the change
 
 
-REVIEW_SETTING = "review_every_days"
-
-
 def review_interval(settings: dict[str, str]) -> timedelta | None:
-    days = settings.get(REVIEW_SETTING)
+    days = settings.get(vocab.REVIEW_SETTING)
     return timedelta(days=float(days)) if days else None
 
 
@@ -620,8 +613,7 @@ def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: dat
 
 
 def _to_second(at: datetime) -> datetime:
-    at = at if at.tzinfo else at.replace(tzinfo=UTC)
-    return at.astimezone(UTC).replace(microsecond=0)
+    return as_utc(at).replace(microsecond=0)
 
 
 def write_file_atomically(
