@@ -111,7 +111,8 @@ FORK_SERVER = r"""
 import json, os, signal, sys, time, traceback
 import sqlite3, yaml, sqlalchemy, sqlmodel, rich.console, rich.table, sqlalchemy.dialects.sqlite
 import llmpath.cli, llmpath.db, llmpath.export, llmpath.graphs, llmpath.lookup, llmpath.migrations
-import llmpath.planner, llmpath.render, llmpath.roadmap, llmpath.store
+import llmpath.planner, llmpath.render, llmpath.roadmap, llmpath.store, llmpath.sync, llmpath.transfer
+import llmpath.files
 
 report = os.fdopen(os.dup(1), "w", buffering=1)
 

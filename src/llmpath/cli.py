@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from llmpath.planner import TrackInfo
-    from llmpath.store import Workspace
+    from llmpath.sync import Workspace
 
 
 class LlmpathGroup(TyperGroup):
@@ -109,7 +109,7 @@ def _console() -> "Console":
 
 
 def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> "Workspace":
-    from llmpath.store import open_workspace
+    from llmpath.sync import open_workspace
 
     options: Options = ctx.obj or Options()
     workspace = open_workspace(options.roadmap, force_sync=force_sync)
@@ -569,14 +569,14 @@ def export(
     Example: llmpath export -o progress.md
              llmpath export --format json -o backup.json
     """
-    from llmpath import db, store
+    from llmpath import db, files, store, transfer
     from llmpath import export as exporting
 
     if output is not None and output.exists() and not force:
         raise LlmpathError(f"{output} already exists; use --force to overwrite it")
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
-        snapshot = store.snapshot(session, workspace.roadmap_id, at=store.now())
+        snapshot = transfer.snapshot(session, workspace.roadmap_id, at=store.now())
         mermaid = None
         if graph and format == ExportFormat.markdown:
             from llmpath import graphs
@@ -591,7 +591,7 @@ def export(
     if output is None:
         sys.stdout.write(text)
         return
-    store.write_file_atomically(output, text, overwrite=force)
+    files.write_file_atomically(output, text, overwrite=force)
     _note(f"Wrote {format.value} export to {output}")
 
 
@@ -606,7 +606,7 @@ def import_command(
 
     Example: llmpath import backup.json
     """
-    from llmpath import db, paths, store
+    from llmpath import db, paths, store, transfer
     from llmpath import export as exporting
 
     try:
@@ -625,12 +625,12 @@ def import_command(
             f"'{workspace.roadmap_id}'; choose it with --roadmap FILE or `llmpath use`"
         )
     with db.reading(workspace.engine) as session:
-        plan = store.plan_import(session, workspace.roadmap_id, parsed)
+        plan = transfer.plan_import(session, workspace.roadmap_id, parsed)
     if not plan.matched:
         raise LlmpathError(f"{file}: no line matched a topic of '{workspace.roadmap_id}'; nothing imported")
     backup = db.backup_database(paths.db_path(), "before-import")
     with db.writing(workspace.engine) as session:
-        result = store.apply_import(session, workspace.roadmap_id, plan, at=store.now())
+        result = transfer.apply_import(session, workspace.roadmap_id, plan, at=store.now())
     console = _console()
     console.print(
         f"Imported {len(plan.matched)} topics from {_esc(file)}: {result.changed} changed, "
@@ -653,9 +653,9 @@ def paths(ctx: typer.Context) -> None:
     Example: llmpath paths
     """
     from llmpath import paths as where
-    from llmpath import store
+    from llmpath import sync
 
-    roadmap = store.roadmap_file_in_use((ctx.obj or Options()).roadmap)
+    roadmap = sync.roadmap_file_in_use((ctx.obj or Options()).roadmap)
     console = _console()
     console.print(f"data folder:  {where.data_dir()}", markup=False)
     console.print(f"database:     {where.db_path()}", markup=False)
@@ -716,13 +716,13 @@ def doctor(
 
     Example: llmpath doctor
     """
-    from llmpath import db, store
+    from llmpath import db, sync
     from llmpath import doctor as checks
     from llmpath import paths as where
 
     roadmap = (ctx.obj or Options()).roadmap
     try:
-        roadmap_file = store.roadmap_file_in_use(roadmap)
+        roadmap_file = sync.roadmap_file_in_use(roadmap)
     except LlmpathError:  # a damaged database: still check the roadmap it would use by default
         roadmap_file = Path(roadmap).expanduser() if roadmap else where.shipped_roadmap_path()
     findings = checks.run_checks(where.db_path(), roadmap_file)
@@ -837,7 +837,7 @@ def use(
 
     Example: llmpath use my-roadmap.yaml
     """
-    from llmpath import db, store
+    from llmpath import db, store, sync
     from llmpath import paths as where
     from llmpath.models import RoadmapRecord
 
@@ -857,7 +857,7 @@ def use(
             candidate = Path(record.source_path)
         path = candidate.resolve()
         chosen = str(path)
-    record, _ = store.ensure_synced(engine, path)
+    record, _ = sync.ensure_synced(engine, path)
     with db.writing(engine) as session:
         store.set_setting(session, vocab.ROADMAP_SETTING, chosen)
     _console().print(f"Now using '{record.title}' ({record.id}) from {path}", markup=False)
@@ -871,10 +871,10 @@ def init(
 
     Example: llmpath init my.yaml && llmpath validate my.yaml && llmpath use my.yaml
     """
-    from llmpath import store
+    from llmpath import files
     from llmpath.starter import STARTER_ROADMAP
 
-    store.write_file_atomically(file, STARTER_ROADMAP, overwrite=False, exists_hint="choose another name")
+    files.write_file_atomically(file, STARTER_ROADMAP, overwrite=False, exists_hint="choose another name")
     _console().print(
         f"Wrote {file}. Edit it, check it with `llmpath validate {file}`, then `llmpath use {file}`."
     )
@@ -888,15 +888,15 @@ def fork(
 
     Example: llmpath fork mine.yaml && llmpath use mine.yaml
     """
+    from llmpath import files
     from llmpath import paths as where
-    from llmpath import store
 
     shipped = where.shipped_roadmap_path().read_text(encoding="utf-8")
     header = (
         "# A copy of llmpath's LLM roadmap. Keep `id:` and the topic ids to keep your progress;\n"
         "# to rename a topic, list its old id under `replaces:`. Check edits with `llmpath validate`.\n"
     )
-    store.write_file_atomically(file, header + shipped, overwrite=False, exists_hint="choose another name")
+    files.write_file_atomically(file, header + shipped, overwrite=False, exists_hint="choose another name")
     _console().print(f"Wrote {file}. Start using it with `llmpath use {file}`.", markup=False)
 
 

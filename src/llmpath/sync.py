@@ -1,0 +1,265 @@
+"""Keeping the database in step with a roadmap file, and the workspace every data command starts from.
+
+`open_workspace` opens the database, reads the settings and syncs the roadmap in use. `ensure_synced` is
+cheap when nothing changed (a stat, then a hash) and parses only a changed file; an invalid file raises
+before anything is written, and a changed roadmap with progress is backed up before it is re-loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from sqlalchemy import Engine, delete, func, update
+from sqlmodel import Session, select
+
+from llmpath import db, paths, store
+from llmpath.errors import LlmpathError
+from llmpath.models import (
+    Event,
+    Goal,
+    Note,
+    PhaseRow,
+    Prerequisite,
+    Progress,
+    RoadmapRecord,
+    TopicAlias,
+    TopicRow,
+)
+
+if TYPE_CHECKING:
+    from os import stat_result
+
+    from llmpath.roadmap import Roadmap
+
+
+@dataclass
+class SyncReport:
+    loaded: bool = False  # the file was parsed and written to the database this time
+    first_load: bool = False
+    topics: int = 0
+    moved: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id) whose progress moved
+    backup: Path | None = None
+
+
+@dataclass
+class Workspace:
+    """An open database and the roadmap in use: what every data command starts from."""
+
+    engine: Engine
+    roadmap_id: str
+    title: str
+    source_path: Path
+    sync: SyncReport
+    settings: dict[str, str]  # read once per command: the hot path then needs no more queries for them
+
+
+def roadmap_file_in_use(override: str | None = None) -> Path:
+    """The roadmap file a command would use, without loading it (for `paths`, `doctor`)."""
+    with db.reading(db.open_database()) as session:
+        return paths.roadmap_path_in_use(store.load_settings(session), override)
+
+
+def open_workspace(roadmap: str | None = None, *, force_sync: bool = False) -> Workspace:
+    engine = db.open_database()
+    with db.reading(engine) as session:
+        settings = store.load_settings(session)
+    path = paths.roadmap_path_in_use(settings, roadmap)
+    loaded, report = ensure_synced(engine, path, force=force_sync)
+    return Workspace(engine, loaded.id, loaded.title, path, report, settings)
+
+
+class LoadedRoadmap(NamedTuple):
+    id: str
+    title: str
+
+
+def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[LoadedRoadmap, SyncReport]:
+    """Load the roadmap file into the database if it changed since the last load (or if `force`).
+
+    The check is cheap first: size and times against the stored ones, then the content hash; only a
+    changed file is parsed. An invalid file raises before anything is written.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        raise LlmpathError(f"{path}: roadmap file not found") from None
+    with db.reading(engine) as session:
+        record = (
+            session.connection()
+            .execute(
+                select(
+                    RoadmapRecord.id,
+                    RoadmapRecord.title,
+                    RoadmapRecord.content_hash,
+                    RoadmapRecord.file_size,
+                    RoadmapRecord.file_mtime_ns,
+                    RoadmapRecord.file_ctime_ns,
+                )
+                .where(RoadmapRecord.source_path == str(path))
+                .order_by(RoadmapRecord.loaded_at.desc())  # type: ignore[attr-defined]
+            )
+            .first()
+        )
+    if (
+        record is not None
+        and not force
+        and (record.file_size, record.file_mtime_ns, record.file_ctime_ns)
+        == (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+    ):
+        return LoadedRoadmap(record.id, record.title), SyncReport()
+
+    data = _read_small_file(path, stat.st_size)
+    content_hash = hashlib.sha256(data).hexdigest()
+    if record is not None and not force and record.content_hash == content_hash:
+        with db.writing(engine) as session:
+            session.exec(
+                update(RoadmapRecord)
+                .where(RoadmapRecord.id == record.id)  # type: ignore[arg-type]
+                .values(
+                    file_size=stat.st_size, file_mtime_ns=stat.st_mtime_ns, file_ctime_ns=stat.st_ctime_ns
+                )
+            )
+        return LoadedRoadmap(record.id, record.title), SyncReport()
+
+    from llmpath.roadmap import gc_paused, parse_roadmap
+
+    roadmap = parse_roadmap(data, str(path))
+    with db.reading(engine) as session:
+        previous = session.get(RoadmapRecord, roadmap.id)
+        has_progress = (
+            previous is not None
+            and session.exec(
+                select(func.count()).select_from(Progress).where(Progress.roadmap_id == roadmap.id)  # type: ignore[arg-type]
+            ).one()
+        )
+    report = SyncReport(loaded=True, first_load=previous is None, topics=len(roadmap.topics()))
+    if previous is not None and previous.content_hash != content_hash and has_progress:
+        report.backup = db.backup_database(paths.db_path(), "before-resync")
+    with db.writing(engine) as session, gc_paused():
+        _write_roadmap(session, roadmap, path, content_hash, stat, report)
+    return LoadedRoadmap(roadmap.id, roadmap.title), report
+
+
+def _read_small_file(path: Path, size: int) -> bytes:
+    """The roadmap's bytes, without importing the roadmap module (hashing an unchanged file is common)."""
+    if size <= paths.MAX_ROADMAP_BYTES:
+        try:
+            return path.read_bytes()
+        except OSError:
+            pass
+    from llmpath.roadmap import read_roadmap_bytes
+
+    return read_roadmap_bytes(path)  # raises the error that names the problem
+
+
+def _write_roadmap(
+    session: Session, roadmap: Roadmap, path: Path, content_hash: str, stat: stat_result, report: SyncReport
+) -> None:
+    rid = roadmap.id
+    for table in (PhaseRow, TopicRow, TopicAlias, Prerequisite):
+        session.exec(delete(table).where(table.roadmap_id == rid))  # type: ignore[attr-defined]
+    phases, topics, aliases, edges = [], [], [], []
+    position = 0
+    for phase_position, phase in enumerate(roadmap.phases):
+        phases.append(
+            {
+                "roadmap_id": rid,
+                "id": phase.id,
+                "position": phase_position,
+                "title": phase.title,
+                "summary": phase.summary,
+            }
+        )
+        for topic in phase.topics:
+            details = {
+                "concepts": topic.concepts,
+                "tools": topic.tools,
+                "resources": [r.model_dump() for r in topic.resources],
+                "sources": topic.sources,
+                "aliases": topic.aliases,
+            }
+            topics.append(
+                {
+                    "roadmap_id": rid,
+                    "id": topic.id,
+                    "phase_id": phase.id,
+                    "position": position,
+                    "title": topic.title,
+                    "summary": topic.summary,
+                    "difficulty": topic.difficulty,
+                    "hours": topic.hours,
+                    "kind": topic.kind,
+                    "details_json": json.dumps(details, ensure_ascii=False),
+                }
+            )
+            position += 1
+            for alias in (*topic.aliases, *topic.replaces):
+                aliases.append({"roadmap_id": rid, "alias": alias, "topic_id": topic.id})
+            for required in topic.requires:
+                edges.append({"roadmap_id": rid, "topic_id": topic.id, "requires_id": required})
+    connection = session.connection()
+    for table, rows in (
+        (PhaseRow, phases),
+        (TopicRow, topics),
+        (TopicAlias, aliases),
+        (Prerequisite, edges),
+    ):
+        if rows:
+            # Core executemany on the table: the ORM's bulk path costs several times more per row.
+            connection.execute(table.__table__.insert(), rows)  # type: ignore[attr-defined]
+
+    report.moved = _move_renamed_progress(session, roadmap)
+    # One file, one roadmap: if this file used to hold another roadmap id, that one is no longer "at" it.
+    session.exec(
+        update(RoadmapRecord)
+        .where(RoadmapRecord.source_path == str(path), RoadmapRecord.id != rid)  # type: ignore[arg-type]
+        .values(source_path="")
+    )
+    session.merge(
+        RoadmapRecord(
+            id=rid,
+            title=roadmap.title,
+            description=roadmap.description,
+            sources_json=json.dumps([s.model_dump() for s in roadmap.sources], ensure_ascii=False),
+            tracks_json=json.dumps(
+                [{**t.model_dump(), "topics": roadmap.track_topics(t)} for t in roadmap.tracks],
+                ensure_ascii=False,
+            ),
+            source_path=str(path),
+            content_hash=content_hash,
+            file_size=stat.st_size,
+            file_mtime_ns=stat.st_mtime_ns,
+            file_ctime_ns=stat.st_ctime_ns,
+            loaded_at=store.now(),
+        )
+    )
+
+
+def _move_renamed_progress(session: Session, roadmap: Roadmap) -> list[tuple[str, str]]:
+    """Progress stored under an id a topic `replaces` (or lists as an alias) moves to the topic's id."""
+    rid = roadmap.id
+    current = {t.id for t in roadmap.topics()}
+    tracked = set(
+        session.exec(select(Progress.topic_id).where(Progress.roadmap_id == rid)).all()  # type: ignore[arg-type]
+    )
+    moved = []
+    for topic in roadmap.topics():
+        if topic.id in tracked:
+            continue
+        for old in (*topic.replaces, *topic.aliases):
+            if old in tracked and old not in current:
+                for table in (Progress, Note, Event, Goal):
+                    session.exec(
+                        update(table)
+                        .where(table.roadmap_id == rid, table.topic_id == old)  # type: ignore[attr-defined]
+                        .values(topic_id=topic.id)
+                    )
+                tracked.discard(old)
+                tracked.add(topic.id)
+                moved.append((old, topic.id))
+                break
+    return moved
