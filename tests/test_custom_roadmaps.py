@@ -307,14 +307,14 @@ def test_validate_reports_each_error_class_with_file_and_line(tmp_path: Path, ca
     text, expected = ERROR_CASES[case]
     path, result = validate(tmp_path, text)
     assert result.exit_code == 1
-    lines = result.stdout.splitlines()
+    lines = result.stderr.splitlines()  # problems go to standard error, like every other error
     errors = [line for line in lines if line.startswith("error: ")]
     assert len(errors) == len(expected), lines
     for line, fragment in zip(errors, expected, strict=True):
         assert line.startswith(f"error: {path}{fragment}"), line
     assert lines[-1] == f"{path}: invalid — {len(expected)} error(s)"
     assert not [line for line in lines if line.startswith("warning:")]
-    assert result.stderr == ""
+    assert result.stdout == ""
 
 
 def test_validate_reports_a_cycle_at_one_of_its_topics(tmp_path: Path):
@@ -323,9 +323,9 @@ def test_validate_reports_a_cycle_at_one_of_its_topics(tmp_path: Path):
     match = re.fullmatch(
         rf"error: {re.escape(str(path))}:(\d+): topic '(beta|gamma)': prerequisite cycle: "
         r"(beta -> gamma -> beta|gamma -> beta -> gamma) \(hint: .*\)",
-        result.stdout.splitlines()[0],
+        result.stderr.splitlines()[0],
     )
-    assert match, result.stdout
+    assert match, result.stderr
     assert int(match[1]) == {"beta": 13, "gamma": 18}[match[2]]  # the topic's `requires:` line
     assert match[3].startswith(match[2])
 
@@ -335,16 +335,16 @@ def test_validate_lists_every_error_at_once(tmp_path: Path):
     text += "      - id: python\n        title: Twice\n"
     path, result = validate(tmp_path, text)
     assert result.exit_code == 1
-    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors[0] == f"error: {path}:20: topic 'python': duplicate topic id 'python'"
     assert errors[1].startswith(f"error: {path}:18: topic 'gamma': requires unknown topic 'betta'")
-    assert result.stdout.splitlines()[-1] == f"{path}: invalid — 2 error(s)"
+    assert result.stderr.splitlines()[-1] == f"{path}: invalid — 2 error(s)"
 
 
 def test_validate_points_at_the_second_of_two_topics_with_the_same_id(tmp_path: Path):
     text = SIDE + "      - id: beta\n        title: Beta Again\n        requires: [nope]\n"
     path, result = validate(tmp_path, text)
-    errors = [line for line in result.stdout.splitlines() if line.startswith("error: ")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
     assert errors[0] == f"error: {path}:20: topic 'beta': duplicate topic id 'beta'"
     assert errors[1].startswith(f"error: {path}:22: topic 'beta': requires unknown topic 'nope'"), errors
 
@@ -375,17 +375,18 @@ WARNING_CASES = {
 def test_validate_warns_about_likely_mistakes_and_strict_fails(tmp_path: Path, case: str):
     text, fragment = WARNING_CASES[case]
     path, result = validate(tmp_path, text)
-    assert result.exit_code == 0, result.stdout
-    lines = result.stdout.splitlines()
+    assert result.exit_code == 0, result.stderr
+    lines = result.stderr.splitlines()
     assert [line for line in lines if line.startswith("warning: ")] == [
         line for line in lines if line.startswith(f"warning: {path}{fragment}")
     ]
     assert len([line for line in lines if line.startswith("warning: ")]) == 1, lines
     assert not [line for line in lines if line.startswith("error:")]
-    assert lines[-1].startswith(f"{path}: valid — 'side',") and lines[-1].endswith(", 1 warning(s)")
+    verdict = result.stdout.strip()
+    assert verdict.startswith(f"{path}: valid — 'side',") and verdict.endswith(", 1 warning(s)")
     _, strict = validate(tmp_path, text, "--strict")
     assert strict.exit_code == 1
-    assert strict.stdout == result.stdout
+    assert (strict.stdout, strict.stderr) == (result.stdout, result.stderr)
 
 
 @pytest.mark.parametrize("roadmap", [MINI, SHIPPED], ids=["mini", "shipped"])
@@ -398,7 +399,7 @@ def test_shipped_and_test_roadmaps_validate_cleanly(roadmap: Path):
 def test_validate_of_a_missing_file(tmp_path: Path):
     result = invoke("validate", str(tmp_path / "nope.yaml"))
     assert result.exit_code == 1
-    assert result.stdout.splitlines()[0] == f"error: {tmp_path / 'nope.yaml'}: no such file"
+    assert result.stderr.splitlines()[0] == f"error: {tmp_path / 'nope.yaml'}: no such file"
 
 
 # --- the JSON Schema --------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from llmpath.planner import TrackInfo
-    from llmpath.sync import Workspace
+    from llmpath.sync import SyncReport, Workspace
 
 
 class LlmpathGroup(TyperGroup):
@@ -113,15 +113,20 @@ def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> "Workspace":
 
     options: Options = ctx.obj or Options()
     workspace = open_workspace(options.roadmap, force_sync=force_sync)
-    report = workspace.sync
-    if report.loaded and not report.first_load and not force_sync:
+    if not force_sync:
+        _report_sync(workspace.sync, workspace.title)
+    return workspace
+
+
+def _report_sync(report: "SyncReport", title: str | None = None) -> None:
+    """What a (re-)load did, on stderr: a changed roadmap, progress that moved, the backup taken first."""
+    if title is not None and report.loaded and not report.first_load:
         # The first load is silent (nothing to report); a reload is news: the roadmap under you changed.
-        _note(f"Roadmap file changed; re-loaded '{workspace.title}' ({report.topics} topics)")
+        _note(f"Roadmap file changed; re-loaded '{title}' ({report.topics} topics)")
     for old, new in report.moved:
         _note(f"progress on '{old}' moved to its new id '{new}'")
     if report.backup:
         _note(f"backup of the previous state: {report.backup}")
-    return workspace
 
 
 def _esc(text: object) -> str:
@@ -202,8 +207,7 @@ def next_command(
 
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
-        graph = store.load_graph(session, workspace.roadmap_id)
-        statuses = store.load_statuses(session, workspace.roadmap_id)
+        graph, statuses = store.load_state(session, workspace.roadmap_id)
         goals = [] if all_topics else store.load_goals(session, workspace.roadmap_id)
         track = None if all_topics else _followed_track(session, workspace)
         review = _review_due(session, workspace.roadmap_id, graph, statuses, workspace.settings)
@@ -489,48 +493,20 @@ def show(
 
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
-        graph = store.load_graph(session, workspace.roadmap_id)
-        aliases = store.load_aliases(session, workspace.roadmap_id)
-        topic_id = lookup.resolve_topic(graph, aliases, topic)
-        row = store.load_topic_row(session, workspace.roadmap_id, topic_id)
-        statuses = store.load_statuses(session, workspace.roadmap_id)
+        graph, statuses = store.load_state(session, workspace.roadmap_id)
+        topic_id = lookup.resolve_topic(graph, store.load_aliases(session, workspace.roadmap_id), topic)
+        fields = store.load_topic_fields(session, workspace.roadmap_id, topic_id)
         progress = store.load_topic_progress(session, workspace.roadmap_id, topic_id)
         notes = store.load_notes(session, workspace.roadmap_id, topic_id)
-    import json
-
-    details = json.loads(row.details_json)
-    phase_titles = {p.id: p.title for p in graph.phases}
-
-    def brief(other: str) -> dict[str, Any]:
-        return {
-            "id": other,
-            "title": graph.topics[other].title,
-            "status": planner.status_of(statuses, other),
-            "state": planner.topic_state(graph, statuses, other),
-        }
-
-    info = {
-        "id": topic_id,
-        "title": row.title,
-        "phase": row.phase_id,
-        "phase_title": phase_titles.get(row.phase_id, row.phase_id),
-        "kind": row.kind,
-        "difficulty": row.difficulty,
-        "hours": row.hours,
-        "summary": row.summary,
-        **details,
-        "status": planner.status_of(statuses, topic_id),
-        "state": planner.topic_state(graph, statuses, topic_id),
-        "started_at": progress.started_at if progress else None,
-        "finished_at": progress.finished_at if progress else None,
-        "requires": [brief(r) for r in graph.in_roadmap_order(graph.requires[topic_id])],
-        "required_by": [brief(r) for r in graph.in_roadmap_order(graph.required_by[topic_id])],
-        "blocked_by": [
-            {"depth": depth, "id": other, "title": graph.topics[other].title, "repeat": repeat}
-            for depth, other, repeat in planner.blocking_tree(graph, statuses, topic_id)
-        ],
-        "notes": [{"at": n.at, "text": n.text} for n in notes],
-    }
+    info = planner.describe_topic(
+        graph,
+        statuses,
+        topic_id,
+        fields=fields,
+        started_at=progress.started_at if progress else None,
+        finished_at=progress.finished_at if progress else None,
+        notes=[(n.at, n.text) for n in notes],
+    )
     if as_json:
         _print_json(info)
         return
@@ -610,7 +586,7 @@ def import_command(
     from llmpath import export as exporting
 
     try:
-        if file.stat().st_size > 16 * 1024 * 1024:
+        if file.stat().st_size > paths.MAX_PROGRESS_FILE_BYTES:
             raise LlmpathError(f"{file}: too large for a progress export")
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -689,8 +665,7 @@ def _dashboard(ctx: typer.Context) -> None:
 
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
-        graph = store.load_graph(session, workspace.roadmap_id)
-        statuses = store.load_statuses(session, workspace.roadmap_id)
+        graph, statuses = store.load_state(session, workspace.roadmap_id)
         goals = store.load_goals(session, workspace.roadmap_id)
         track = _followed_track(session, workspace)
     total = planner.total_progress(planner.phase_progress(graph, statuses, within=track and track.topics))
@@ -787,7 +762,7 @@ def roadmaps(
 
     Example: llmpath roadmaps
     """
-    from llmpath import db, store
+    from llmpath import db, render, store
     from llmpath import paths as where
 
     with db.reading(db.open_database()) as session:
@@ -798,25 +773,11 @@ def roadmaps(
     if as_json:
         _print_json(known)
         return
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("", "Id", "Title", "Done", "File"):
-        table.add_column(column)
-    for entry in known:
-        table.add_row(
-            "▶" if entry["in_use"] else "",
-            entry["id"],
-            Text(entry["title"]),
-            f"{entry['finished']}/{entry['topics']}",
-            Text(entry["source_path"] or "(file moved or reused)"),
-        )
     console = _console()
     if not known:
         console.print("No roadmap loaded yet; `llmpath next` loads the shipped one.")
         return
-    console.print(table)
+    console.print(render.roadmaps_table(known))
     if not any(e["in_use"] for e in known):
         console.print(f"In use (not loaded yet): {in_use}", markup=False)
 
@@ -839,7 +800,6 @@ def use(
     """
     from llmpath import db, store, sync
     from llmpath import paths as where
-    from llmpath.models import RoadmapRecord
 
     engine = db.open_database()
     if roadmap in ("default", "shipped"):
@@ -849,18 +809,19 @@ def use(
         candidate = Path(roadmap).expanduser()
         if not candidate.exists():
             with db.reading(engine) as session:
-                record = session.get(RoadmapRecord, roadmap)
-            if record is None or not record.source_path:
+                source = store.roadmap_source(session, roadmap)
+            if source is None:
                 raise LlmpathError(
                     f"'{roadmap}' is neither a file nor a known roadmap id (see `llmpath roadmaps`)"
                 )
-            candidate = Path(record.source_path)
+            candidate = Path(source)
         path = candidate.resolve()
         chosen = str(path)
-    record, _ = sync.ensure_synced(engine, path)
+    loaded, report = sync.ensure_synced(engine, path)
     with db.writing(engine) as session:
         store.set_setting(session, vocab.ROADMAP_SETTING, chosen)
-    _console().print(f"Now using '{record.title}' ({record.id}) from {path}", markup=False)
+    _report_sync(report)
+    _console().print(f"Now using '{loaded.title}' ({loaded.id}) from {path}", markup=False)
 
 
 @app.command()
@@ -915,11 +876,11 @@ def validate(
 
     roadmap, errors, warnings = validate_file(file)
     for problem in errors:
-        sys.stdout.write(f"error: {problem.format(str(file))}\n")
+        sys.stderr.write(f"error: {problem.format(str(file))}\n")
     for problem in warnings:
-        sys.stdout.write(f"warning: {problem.format(str(file))}\n")
+        sys.stderr.write(f"warning: {problem.format(str(file))}\n")
     if roadmap is None:
-        sys.stdout.write(f"{file}: invalid — {len(errors)} error(s)\n")
+        sys.stderr.write(f"{file}: invalid — {len(errors)} error(s)\n")
         raise typer.Exit(1)
     sys.stdout.write(
         f"{file}: valid — '{roadmap.id}', {len(roadmap.topics())} topics in {len(roadmap.phases)} phases, "
@@ -1113,25 +1074,8 @@ def path(
     if not order:
         console.print("Nothing left: " + ", ".join(targets) + " already done or skipped.")
         return
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(box=None, header_style="bold", pad_edge=False, show_footer=True)
-    table.add_column("#", justify="right", footer="")
-    table.add_column("", footer="")
-    table.add_column("Topic", footer="Total")
-    table.add_column("Id", style="cyan", footer="")
-    table.add_column("Hours", justify="right", footer=render.hours(total))
-    for number, topic_id in enumerate(order, start=1):
-        state = planner.topic_state(graph, statuses, topic_id)
-        table.add_row(
-            str(number),
-            render.mark(state),
-            Text(graph.topics[topic_id].title),
-            topic_id,
-            render.hours(graph.topics[topic_id].hours),
-        )
-    console.print(table)
+    states = {t: planner.topic_state(graph, statuses, t) for t in order}
+    console.print(render.path_table(graph, order, states, total))
 
 
 @app.command()
@@ -1233,12 +1177,11 @@ def log(
     """
     from llmpath import db, render, store
 
+    start = _parse_since(since) if since else None
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
-        graph = store.load_graph(session, workspace.roadmap_id)
-        events = store.load_events(
-            session, workspace.roadmap_id, since=_parse_since(since) if since else None, limit=limit
-        )
+        graph = store.load_graph(session, workspace.roadmap_id, edges=False)
+        events = store.load_events(session, workspace.roadmap_id, since=start, limit=limit)
     rows = [
         {
             "at": e.at,
@@ -1257,10 +1200,7 @@ def log(
         console.print("No changes recorded" + (f" since {since}." if since else " yet."))
         return
     for row in rows:
-        change = "reviewed" if row["from"] == row["to"] == "done" else f"{row['from']} → {row['to']}"
-        console.print(
-            f"[dim]{render.local(row['at'])}[/dim]  {_esc(row['title'])} [cyan]{row['id']}[/cyan]  {change}"
-        )
+        console.print(render.change_line(row))
 
 
 @app.command()
@@ -1285,84 +1225,61 @@ def stats(
 
     Example: llmpath stats --eta
     """
-    import itertools
-
-    from llmpath import db, pace, planner, store
+    from llmpath import db, pace, planner, render, store
 
     workspace = _workspace(ctx)
     now = store.now()
     with db.reading(workspace.engine) as session:
-        graph = store.load_graph(session, workspace.roadmap_id)
-        statuses = store.load_statuses(session, workspace.roadmap_id)
+        graph, statuses = store.load_state(session, workspace.roadmap_id)
         events = store.load_events(session, workspace.roadmap_id)
-        show_eta = eta if eta is not None else workspace.settings.get(vocab.ETA_SETTING) == "on"
-    # Each topic counts once, at its latest completion, and only while it is done: a topic reset and done
-    # again (or restored by an import) is not studied twice.
-    completions = list(
-        {
-            e.topic_id: pace.Completion(e.topic_id, e.at)
-            for e in reversed(events)  # oldest first, so later completions win
-            if e.new_status == "done" and e.old_status != "done" and statuses.get(e.topic_id) == "done"
-        }.values()
-    )
+    show_eta = eta if eta is not None else workspace.settings.get(vocab.ETA_SETTING) == "on"
+    completed = pace.completions(events, statuses)
     hours = {t.id: t.hours for t in graph.topics.values()}
-    chart = pace.weekly(completions, hours, now, weeks)
+    chart = pace.weekly(completed, hours, now, weeks)
     streak = pace.streak([e.at for e in events], now)
-    per_week = pace.hours_per_week(pace.weekly(completions, hours, now, pace.PACE_WEEKS))
+    per_week = pace.hours_per_week(pace.weekly(completed, hours, now, pace.PACE_WEEKS))
     rows = planner.phase_progress(graph, statuses)
     total = planner.total_progress(rows)
-    estimates = []
-    if show_eta:
-        # Phases are studied in roadmap order: one finishes once it and every phase before it are done.
-        through = itertools.accumulate(row.hours_left for row in rows)
-        for row, hours_through in zip([*rows, total], [*through, total.hours_left], strict=True):
-            finish = pace.finish_date(hours_through, per_week, now)
-            estimates.append(
-                {
-                    "phase": row.phase.id,
-                    "title": row.phase.title,
-                    "hours_left": row.hours_left,
-                    "finish": finish.isoformat() if finish else None,
-                }
-            )
-    if as_json:
-        _print_json(
+    estimates = [
+        {
+            "phase": e.phase_id,
+            "title": e.title,
+            "hours_left": e.hours_left,
+            "finish": e.finish and e.finish.isoformat(),
+        }
+        for e in pace.finish_estimates(
+            [(r.phase.id, r.phase.title, r.hours_left) for r in rows], per_week, now
+        )
+    ]
+    if estimates:
+        # The whole roadmap finishes with its last phase.
+        estimates.append(
             {
-                "weeks": [
-                    {"start": w.start.isoformat(), "topics": w.topics, "hours": w.hours} for w in chart
-                ],
-                "streak_days": streak,
-                "hours_per_week": round(per_week, 2),
-                "done": total.done,
-                "total": total.total,
-                "eta": estimates if show_eta else None,
+                **estimates[-1],
+                "phase": total.phase.id,
+                "title": total.phase.title,
+                "hours_left": total.hours_left,
             }
         )
+    report = {
+        "weeks": [{"start": w.start.isoformat(), "topics": w.topics, "hours": w.hours} for w in chart],
+        "streak_days": streak,
+        "hours_per_week": round(per_week, 2),
+        "done": total.done,
+        "total": total.total,
+        "eta": estimates if show_eta else None,
+    }
+    if as_json:
+        _print_json(report)
         return
-    from rich.bar import Bar
-    from rich.table import Table
-
     console = _console()
-    peak = max((w.hours for w in chart), default=0) or 1
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Week of")
-    table.add_column("Topics", justify="right")
-    table.add_column("Hours", justify="right")
-    table.add_column("")
-    for week in chart:
-        table.add_row(
-            week.start.isoformat(), str(week.topics), f"{week.hours:.0f}", Bar(peak, 0, week.hours, width=30)
-        )
-    console.print(table)
+    console.print(render.weeks_table(report["weeks"]))
     console.print(
         f"Streak: {streak} day(s) in a row · pace {per_week:.1f} h/week over the last {pace.PACE_WEEKS} weeks"
     )
-    if show_eta:
-        for estimate in estimates:
-            when = estimate["finish"] or "no estimate yet (no completed hours in recent weeks)"
-            console.print(
-                f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}", markup=False
-            )
+    for estimate in report["eta"] or []:
+        when = estimate["finish"] or "no estimate yet (no completed hours in recent weeks)"
+        console.print(f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}", markup=False)
 
 
 @app.command()
@@ -1382,17 +1299,16 @@ def review(
     """
     from llmpath import db, store
 
+    interval_days = _parse_duration(every, "--every").total_seconds() / 86400 if every and not off else None
     workspace = _workspace(ctx)
     with db.writing(workspace.engine) as session:
         if off:
             store.set_setting(session, vocab.REVIEW_SETTING, None)
-        elif every:
-            days = _parse_duration(every, "--every").total_seconds() / 86400
-            store.set_setting(session, vocab.REVIEW_SETTING, f"{days:g}")
+        elif interval_days is not None:
+            store.set_setting(session, vocab.REVIEW_SETTING, f"{interval_days:g}")
         settings = store.load_settings(session)
         interval = store.review_interval(settings)
-        graph = store.load_graph(session, workspace.roadmap_id)
-        statuses = store.load_statuses(session, workspace.roadmap_id)
+        graph, statuses = store.load_state(session, workspace.roadmap_id)
         due = _review_due(session, workspace.roadmap_id, graph, statuses, settings)
     if as_json:
         _print_json(

@@ -9,6 +9,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from llmpath.vocab import as_utc
 
@@ -75,3 +76,50 @@ def finish_date(hours_left: float, pace: float, now: datetime) -> date | None:
     if pace <= 0:
         return None
     return _local_day(now) + timedelta(days=math.ceil(7 * hours_left / pace))
+
+
+class StatusChange(Protocol):
+    """What pace needs of a stored status change (`models.Event` has these fields)."""
+
+    topic_id: str
+    at: datetime
+    old_status: str
+    new_status: str
+
+
+def completions(events: Iterable[StatusChange], statuses: Mapping[str, str]) -> list[Completion]:
+    """Completed topics, each counted once: at its latest completion, and only while it is still done.
+
+    A topic reset and done again (or restored by an import) was not studied twice; a review (done -> done)
+    is not a new completion. `events` may come in any order.
+    """
+    latest: dict[str, datetime] = {}
+    for event in events:
+        completed = event.new_status == "done" and event.old_status != "done"
+        if not completed or statuses.get(event.topic_id) != "done":
+            continue
+        if event.topic_id not in latest or as_utc(event.at) > as_utc(latest[event.topic_id]):
+            latest[event.topic_id] = event.at
+    return [Completion(topic_id, at) for topic_id, at in latest.items()]
+
+
+@dataclass(frozen=True)
+class Estimate:
+    phase_id: str
+    title: str
+    hours_left: float
+    finish: date | None
+
+
+def finish_estimates(phases: Sequence[tuple[str, str, float]], pace: float, now: datetime) -> list[Estimate]:
+    """A finish date per `(phase id, title, hours left)`, phases studied in the order given.
+
+    A phase finishes once it and every phase before it are done, so its date is for the hours left up to
+    and including it.
+    """
+    estimates = []
+    through = 0.0
+    for phase_id, title, hours_left in phases:
+        through += hours_left
+        estimates.append(Estimate(phase_id, title, hours_left, finish_date(through, pace, now)))
+    return estimates

@@ -13,6 +13,9 @@ ROADMAP_ENV = "LLMPATH_ROADMAP"
 # A large university course fits in well under a megabyte; the synthetic 20,000-topic benchmark roadmap in
 # under two. Larger files are refused before they are read, so a wrong file cannot make llmpath crawl.
 MAX_ROADMAP_BYTES = 4 * 1024 * 1024
+# A JSON export of the 20,000-topic benchmark roadmap, every topic done with a note, is about 6 MB; a file
+# past this is not an export of ours (a video, a disk image) and is refused before it is read into memory.
+MAX_PROGRESS_FILE_BYTES = 16 * 1024 * 1024
 
 
 def data_dir() -> Path:

@@ -443,3 +443,52 @@ def topic_state(graph: Graph, statuses: Statuses, topic_id: str) -> str:
     if status in ("done", "skipped", "doing"):
         return status
     return "available" if not open_prerequisites(graph, statuses, topic_id) else "blocked"
+
+
+def describe_topic(
+    graph: Graph,
+    statuses: Statuses,
+    topic_id: str,
+    *,
+    fields: Mapping[str, Any],
+    started_at: datetime | None = None,
+    finished_at: datetime | None = None,
+    notes: Sequence[tuple[datetime, str]] = (),
+) -> dict[str, Any]:
+    """Everything `show` prints (and `show --json` emits) about one topic.
+
+    `fields` are the topic's stored fields (summary, concepts, tools, resources, …); the rest comes from
+    the graph and the learner's progress.
+    """
+    topic = graph.topics[topic_id]
+    phase_titles = {p.id: p.title for p in graph.phases}
+
+    def brief(other: str) -> dict[str, Any]:
+        return {
+            "id": other,
+            "title": graph.topics[other].title,
+            "status": status_of(statuses, other),
+            "state": topic_state(graph, statuses, other),
+        }
+
+    return {
+        "id": topic_id,
+        "title": topic.title,
+        "phase": topic.phase_id,
+        "phase_title": phase_titles.get(topic.phase_id, topic.phase_id),
+        "kind": topic.kind,
+        "difficulty": topic.difficulty,
+        "hours": topic.hours,
+        **fields,
+        "status": status_of(statuses, topic_id),
+        "state": topic_state(graph, statuses, topic_id),
+        "started_at": started_at,
+        "finished_at": finished_at,
+        "requires": [brief(r) for r in graph.in_roadmap_order(graph.requires[topic_id])],
+        "required_by": [brief(r) for r in graph.in_roadmap_order(graph.required_by[topic_id])],
+        "blocked_by": [
+            {"depth": depth, "id": other, "title": graph.topics[other].title, "repeat": repeat}
+            for depth, other, repeat in blocking_tree(graph, statuses, topic_id)
+        ],
+        "notes": [{"at": at, "text": text} for at, text in notes],
+    }

@@ -232,3 +232,66 @@ def topic_panel(info: dict) -> Panel:
                 Padding(Text.assemble((f"{local(note['at'])}  ", "dim"), note["text"]), (0, 0, 0, 2))
             )
     return Panel(Group(*lines), title=Text(info["title"], style="bold"), title_align="left", expand=False)
+
+
+def path_table(graph: Graph, order: Sequence[str], states: dict[str, str], total_hours: float) -> Table:
+    """`llmpath path`: the topics still to do, numbered in study order, with their hours and the total."""
+    table = Table(box=None, header_style="bold", pad_edge=False, show_footer=True)
+    table.add_column("#", justify="right", footer="")
+    table.add_column("", footer="")
+    table.add_column("Topic", footer="Total")
+    table.add_column("Id", style="cyan", footer="")
+    table.add_column("Hours", justify="right", footer=hours(total_hours))
+    for number, topic_id in enumerate(order, start=1):
+        table.add_row(
+            str(number),
+            mark(states[topic_id]),
+            Text(graph.topics[topic_id].title),
+            topic_id,
+            hours(graph.topics[topic_id].hours),
+        )
+    return table
+
+
+def roadmaps_table(known: Sequence[dict]) -> Table:
+    """`llmpath roadmaps`: each roadmap the database knows, the one in use marked."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("", "Id", "Title", "Done", "File"):
+        table.add_column(column)
+    for entry in known:
+        table.add_row(
+            "▶" if entry["in_use"] else "",
+            entry["id"],
+            Text(entry["title"]),
+            f"{entry['finished']}/{entry['topics']}",
+            Text(entry["source_path"] or "(file moved or reused)"),
+        )
+    return table
+
+
+def weeks_table(weeks: Sequence[dict]) -> Table:
+    """`llmpath stats`: topics and hours per week, with a bar scaled to the busiest week."""
+    from rich.bar import Bar
+
+    peak = max((w["hours"] for w in weeks), default=0) or 1
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Week of")
+    table.add_column("Topics", justify="right")
+    table.add_column("Hours", justify="right")
+    table.add_column("")
+    for week in weeks:
+        table.add_row(
+            week["start"], str(week["topics"]), f"{week['hours']:.0f}", Bar(peak, 0, week["hours"], width=30)
+        )
+    return table
+
+
+def change_line(row: dict) -> Text:
+    """One line of `llmpath log`."""
+    change = "reviewed" if row["from"] == row["to"] == "done" else f"{row['from']} → {row['to']}"
+    line = Text()
+    line.append(local(row["at"]), style="dim")
+    line.append(f"  {row['title']} ")
+    line.append(row["id"], style="cyan")
+    line.append(f"  {change}")
+    return line

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Row, delete, func, insert
 from sqlmodel import Session, select
@@ -81,6 +82,11 @@ def load_graph(session: Session, roadmap_id: str, *, edges: bool = True) -> Grap
     return Graph.from_edges(phases, topics, pairs)  # type: ignore[arg-type]
 
 
+def load_state(session: Session, roadmap_id: str) -> tuple[Graph, dict[str, str]]:
+    """The graph and the learner's statuses: what most commands start from (four queries)."""
+    return load_graph(session, roadmap_id), load_statuses(session, roadmap_id)
+
+
 def load_aliases(session: Session, roadmap_id: str) -> dict[str, str]:
     query = select(TopicAlias.alias, TopicAlias.topic_id).where(TopicAlias.roadmap_id == roadmap_id)
     return dict(session.connection().execute(query).all())  # type: ignore[arg-type]
@@ -99,15 +105,21 @@ def load_progress(session: Session, roadmap_id: str) -> dict[str, Progress]:
     return {p.topic_id: p for p in rows}
 
 
-def load_topic_row(session: Session, roadmap_id: str, topic_id: str) -> Row:
-    """One topic's stored fields (`details_json` included), as a read-only row."""
-    query = select(*TopicRow.__table__.columns).where(  # type: ignore[attr-defined]
+def load_topic_fields(session: Session, roadmap_id: str, topic_id: str) -> dict[str, Any]:
+    """A topic's descriptive fields (summary, concepts, tools, resources, sources, aliases)."""
+    query = select(TopicRow.summary, TopicRow.details_json).where(
         TopicRow.roadmap_id == roadmap_id, TopicRow.id == topic_id
     )
     row = session.connection().execute(query).first()
     if row is None:
         raise LlmpathError(f"topic '{topic_id}' is not in roadmap '{roadmap_id}'")
-    return row
+    return {"summary": row.summary, **json.loads(row.details_json)}
+
+
+def roadmap_source(session: Session, roadmap_id: str) -> str | None:
+    """The file a roadmap was last loaded from; None for an unknown id or a file that moved on."""
+    query = select(RoadmapRecord.source_path).where(RoadmapRecord.id == roadmap_id)
+    return session.connection().execute(query).scalar() or None
 
 
 def load_topic_progress(session: Session, roadmap_id: str, topic_id: str) -> Row | None:
