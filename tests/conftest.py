@@ -1,17 +1,19 @@
-"""Every test runs against a private, empty data directory: no test can touch the user's real data."""
+"""Every test runs against a private, empty data directory: no test can touch the user's real data.
+
+The `cli` and `shipped_cli` fixtures start from a copy of a database that already holds their roadmap
+(loaded once per test session), so a test pays for copying one small file, not for creating, migrating and
+loading a database. Tests that need a truly empty data directory build their own `Cli`.
+"""
 
 from __future__ import annotations
 
-import functools
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-import typer
-import typer.main
-import typer.testing
 from typer.testing import CliRunner
 
 from llmpath.cli import app
@@ -31,18 +33,6 @@ def llmpath_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture(autouse=True)
-def _build_the_click_command_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """CliRunner turns the Typer app into a Click command on every call, which costs more than most
-    commands themselves; build it once, as a real process does, to keep the suite fast."""
-    monkeypatch.setattr(typer.testing, "_get_command", _click_command)
-
-
-@functools.cache
-def _click_command(typer_app: typer.Typer):
-    return typer.main.get_command(typer_app)
-
-
 class Cli:
     """Runs the real Typer app in-process; `cli("next", "--json")`."""
 
@@ -55,15 +45,43 @@ class Cli:
         return self.runner.invoke(app, [*prefix, *args], input=input)
 
 
+def _template_home(factory: pytest.TempPathFactory, roadmap: Path | None) -> Path:
+    """A data directory whose database has `roadmap` (None: the shipped one) loaded, and nothing else."""
+    home = factory.mktemp("template") / "llmpath-home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLMPATH_HOME", str(home))
+        patch.delenv("LLMPATH_ROADMAP", raising=False)
+        result = Cli(roadmap)("status", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert not (home / "llmpath.db-wal").exists()  # the last connection checkpointed: one file is all
+    return home
+
+
+@pytest.fixture(scope="session")
+def mini_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _template_home(tmp_path_factory, MINI)
+
+
+@pytest.fixture(scope="session")
+def shipped_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _template_home(tmp_path_factory, None)
+
+
+def _start_from(template: Path, home: Path) -> None:
+    shutil.copytree(template, home)  # copies modes too: the folder stays 0700, the database 0600
+
+
 @pytest.fixture
-def cli() -> Cli:
-    """The CLI on the small test roadmap (tests/data/mini.yaml)."""
+def cli(mini_template: Path, llmpath_home: Path) -> Cli:
+    """The CLI on the small test roadmap (tests/data/mini.yaml), already loaded."""
+    _start_from(mini_template, llmpath_home)
     return Cli(MINI)
 
 
 @pytest.fixture
-def shipped_cli() -> Cli:
-    """The CLI on the shipped roadmap."""
+def shipped_cli(shipped_template: Path, llmpath_home: Path) -> Cli:
+    """The CLI on the shipped roadmap, already loaded."""
+    _start_from(shipped_template, llmpath_home)
     return Cli()
 
 

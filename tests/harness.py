@@ -8,8 +8,9 @@ committed. A kill then lands inside the database work instead of inside `import 
 commands take seconds, not minutes. The fork server is the parent of every child, so it also sends the
 SIGKILLs: a killed pid is never one that was reaped and reused.
 
-This module imports neither pytest nor llmpath (children find llmpath through `PYTHONPATH`), so the
-benchmark can use it without either being importable in its own process.
+Children run the installed llmpath (`pip install .`, or `pip install -e .` while developing), the same
+package every other test and every user runs. This module imports neither pytest nor llmpath itself, so
+the benchmark can use it without pytest installed.
 """
 
 from __future__ import annotations
@@ -37,11 +38,10 @@ DB_NAME = "llmpath.db"
 
 
 def child_env(home: Path) -> dict[str, str]:
-    """The environment of a real `python -m llmpath` subprocess: its own data dir, the checkout's source."""
+    """The environment of a real `python -m llmpath` subprocess: its own data dir, the installed package."""
     env = {k: v for k, v in os.environ.items() if k not in ("LLMPATH_ROADMAP", "LLMPATH_HOME")}
     env["LLMPATH_HOME"] = str(home)
     env["NO_COLOR"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(SRC), os.environ.get("PYTHONPATH", "")) if p)
     return env
 
 

@@ -678,7 +678,17 @@ def test_completion_without_a_usable_database_prints_nothing(completions: Comple
 
 # --- fast start: heavy modules stay unimported --------------------------------------------------------------
 
-HEAVY = ("sqlmodel", "sqlalchemy", "yaml", "llmpath.store", "llmpath.db", "llmpath.roadmap", "llmpath.models")
+HEAVY = (
+    "sqlmodel",
+    "sqlalchemy",
+    "yaml",
+    "llmpath.store",
+    "llmpath.sync",
+    "llmpath.transfer",
+    "llmpath.db",
+    "llmpath.roadmap",
+    "llmpath.models",
+)
 
 
 @pytest.mark.parametrize("case", ["imports: --version", "imports: --help", "done n"])

@@ -49,14 +49,11 @@ pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs POSIX for
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A fresh, not yet existing data directory, used by in-process calls and passed to subprocesses."""
-    path = tmp_path / "home"
-    monkeypatch.setenv("LLMPATH_HOME", str(path))
-    monkeypatch.delenv("LLMPATH_ROADMAP", raising=False)
+def home(llmpath_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The test's fresh data directory (conftest's), used in-process and passed to subprocesses; no colour,
+    so the lines the tests look for are plain."""
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.setenv("COLUMNS", "200")  # Rich must not wrap the lines the tests look for
-    return path
+    return llmpath_home
 
 
 def invoke(*args: str | Path):
@@ -114,6 +111,7 @@ WRITERS = 4
 TOPICS = 40
 
 
+@pytest.mark.slow
 def test_concurrent_writers_lose_nothing(forks: ForkServer, home: Path, tmp_path: Path) -> None:
     roadmap = tmp_path / "synth.yaml"
     roadmap.write_text(synthetic_roadmap(TOPICS))
@@ -180,6 +178,7 @@ def literal_race(tmp_path_factory: pytest.TempPathFactory):
             proc.communicate(timeout=120)
 
 
+@pytest.mark.slow
 def test_concurrent_python_m_llmpath_processes(literal_race: LiteralRace) -> None:
     """The race of the test above with four separate interpreters (`python -m llmpath done T`)."""
     home = literal_race.home
@@ -198,6 +197,7 @@ KILL_DELAYS = [0.4 * i / 5 for i in range(6)]  # 0, 0.08, ... 0.4 s
 BIG = 600  # topics: loading them into a fresh database takes about 0.2 s
 
 
+@pytest.mark.slow
 def test_kill_during_first_load(forks: ForkServer, tmp_path: Path) -> None:
     """Killed while creating, migrating and loading a 600-topic roadmap: never a damaged database.
 
@@ -230,6 +230,7 @@ def test_kill_during_first_load(forks: ForkServer, tmp_path: Path) -> None:
         assert query(db_file(home), "PRAGMA user_version")[0][0] == DATABASE_VERSION
 
 
+@pytest.mark.slow
 def test_kill_during_done_keeps_every_finished_done(forks: ForkServer, home: Path, tmp_path: Path) -> None:
     topics = 150  # more than six kill rounds of one-topic `done` calls can get through
     roadmap = tmp_path / "synth.yaml"
@@ -263,6 +264,7 @@ def test_kill_during_done_keeps_every_finished_done(forks: ForkServer, home: Pat
     assert [item["id"] for item in json.loads(after.stdout)] == synthetic_available(topics, finished)
 
 
+@pytest.mark.slow
 def test_kill_during_import_is_all_or_nothing(forks: ForkServer, tmp_path: Path) -> None:
     roadmap = tmp_path / "synth.yaml"
     roadmap.write_text(synthetic_roadmap(TOPICS))

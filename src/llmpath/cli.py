@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 class LlmpathGroup(TyperGroup):
     """The single error boundary: a user error becomes one line on stderr and exit code 1."""
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    # `ctx` is the Context that Typer's (vendored, on recent versions) click creates, not a `typer.Context`:
+    # typed loosely, as the base class's Context type has no public import path across Typer versions.
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except LlmpathError as exc:
@@ -302,8 +304,8 @@ def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
             at=store.now(),
         )
     after = dict(before)
-    for change in changes:
-        after[change.topic_id] = change.new
+    for made in changes:
+        after[made.topic_id] = made.new
     console = _console()
     changed = {c.topic_id: c for c in changes}
     word = {"done": "done", "doing": "started", "skipped": "skipped", "todo": "reset to to-do"}[status]
@@ -403,7 +405,7 @@ def status(
     if phase:
         phase_id = lookup.resolve_phase(graph, phase)
         topic_ids = [t for t in graph.phase_topics(phase_id) if scope is None or t in scope]
-        if not topic_ids:
+        if not topic_ids and track is not None:
             raise LlmpathError(
                 f"phase '{phase_id}' has no topics in track '{track.id}' (--all for the whole roadmap)"
             )
@@ -429,7 +431,10 @@ def status(
             return
         console = _console()
         console.print(render.progress_line(row.phase.title, row.finished, row.total))
-        console.print(render.phase_topics_table(graph, topic_ids, states))
+        if topic_ids:
+            console.print(render.phase_topics_table(graph, topic_ids, states))
+        else:  # a phase the roadmap left empty (legal; `llmpath validate` warns about it)
+            console.print("[dim]This phase has no topics.[/dim]")
         return
     if as_json:
         _print_json(
@@ -1261,23 +1266,25 @@ def stats(
                 "hours_left": total.hours_left,
             }
         )
+    weeks_data = [{"start": w.start.isoformat(), "topics": w.topics, "hours": w.hours} for w in chart]
+    eta_data = estimates if show_eta else None
     report = {
-        "weeks": [{"start": w.start.isoformat(), "topics": w.topics, "hours": w.hours} for w in chart],
+        "weeks": weeks_data,
         "streak_days": streak,
         "hours_per_week": round(per_week, 2),
         "done": total.done,
         "total": total.total,
-        "eta": estimates if show_eta else None,
+        "eta": eta_data,
     }
     if as_json:
         _print_json(report)
         return
     console = _console()
-    console.print(render.weeks_table(report["weeks"]))
+    console.print(render.weeks_table(weeks_data))
     console.print(
         f"Streak: {streak} day(s) in a row · pace {per_week:.1f} h/week over the last {pace.PACE_WEEKS} weeks"
     )
-    for estimate in report["eta"] or []:
+    for estimate in eta_data or []:
         when = estimate["finish"] or "no estimate yet (no completed hours in recent weeks)"
         console.print(f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}", markup=False)
 

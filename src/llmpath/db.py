@@ -45,7 +45,7 @@ def open_database(path: Path | None = None) -> Engine:
     event.listen(engine, "begin", _on_begin)
     try:
         with engine.connect() as conn:
-            version = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+            version: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
         if version != DATABASE_VERSION:
             _upgrade(engine, path, version)
     except sa_exc.DBAPIError as exc:
@@ -107,7 +107,7 @@ def _upgrade(engine: Engine, path: Path, version: int) -> None:
         backup_database(path, f"schema-v{version}")
     with engine.execution_options(**{_WRITE: True}).begin() as conn:
         # Another process may have migrated while we waited for the write lock.
-        current = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        current: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
         if current < DATABASE_VERSION:
             migrate(conn, current)
 

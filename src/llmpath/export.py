@@ -246,7 +246,7 @@ def _parse_json(text: str, file: str) -> ParsedProgress:
             t.status,
             started_at=_aware(t.started_at),
             finished_at=_aware(t.finished_at),
-            notes=[NoteItem(_aware(n.at), n.text) for n in t.notes],  # type: ignore[arg-type]
+            notes=[NoteItem(as_utc(n.at), n.text) for n in t.notes],
         )
         for t in (*export.topics, *export.orphaned)
     ]

@@ -26,12 +26,12 @@ def m001_initial(conn: Connection) -> None:
         models.Progress,
         models.Setting,
     ):
-        model.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+        model.__table__.create(conn, checkfirst=True)
 
 
 def m002_history_notes_goals(conn: Connection) -> None:
     for model in (models.Event, models.Note, models.Goal):
-        model.__table__.create(conn, checkfirst=True)  # type: ignore[attr-defined]
+        model.__table__.create(conn, checkfirst=True)
     # Progress made before history existed still counts for pace and review: replay it as events.
     conn.execute(
         text(

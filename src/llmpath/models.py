@@ -9,15 +9,24 @@ Which migration creates which table is in `migrations.py`.
 """
 
 from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import ConfigDict
 from sqlmodel import Field, SQLModel
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
 
 
 class _Table(SQLModel):
     # Rows come from our own writes, never from user input, and table classes are never validated on
-    # construction; deferring pydantic's schema build keeps it off every command's start-up.
-    model_config = ConfigDict(defer_build=True)  # type: ignore[assignment]
+    # construction; deferring pydantic's schema build keeps it off every command's start-up. (A plain dict:
+    # pydantic merges it into SQLModel's config, and it type-checks as SQLModel's own config type.)
+    model_config = {"defer_build": True}
+
+    if TYPE_CHECKING:
+        # SQLAlchemy's declarative mapping sets this on every `table=True` class (all subclasses here), but
+        # SQLModel does not declare it; declared for the type checker only, so nothing changes at run time.
+        __table__: ClassVar[Table]
 
 
 class RoadmapRecord(_Table, table=True):

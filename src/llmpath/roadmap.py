@@ -14,7 +14,7 @@ import gc
 import graphlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -215,9 +215,12 @@ def _yaml_loader_class() -> Any:
     import yaml
 
     # The C loader parses several times faster; both are "safe": they never build Python objects.
-    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    if TYPE_CHECKING:  # a base class must be static for the type checker; both offer the same API
+        from yaml import SafeLoader as base
+    else:
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-    class RoadmapLoader(base):  # type: ignore[misc, valid-type]
+    class RoadmapLoader(base):
         """Keeps dates as text (a title like 2024-01-01 is a string, 2024-02-30 not an error) and refuses
         duplicate keys, which PyYAML would silently resolve by keeping the last one."""
 
@@ -232,7 +235,12 @@ def _yaml_loader_class() -> Any:
                     seen.add(key_node.value)
             return super().construct_mapping(node, deep)
 
-    RoadmapLoader.add_constructor("tag:yaml.org,2002:timestamp", RoadmapLoader.construct_yaml_str)
+    # A function rather than `RoadmapLoader.construct_yaml_str`: the stubs type that unbound method's `self`
+    # as SafeConstructor, which add_constructor's loader-only type variable rejects.
+    def keep_as_text(loader: RoadmapLoader, node: yaml.ScalarNode) -> str:
+        return loader.construct_yaml_str(node)
+
+    RoadmapLoader.add_constructor("tag:yaml.org,2002:timestamp", keep_as_text)
     return RoadmapLoader
 
 
@@ -244,8 +252,8 @@ def _parse_yaml(data: bytes, file: str) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise _error(file, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line=line) from None
+        bad_line = data[: exc.start].count(b"\n") + 1
+        raise _error(file, f"not UTF-8 text (byte 0x{data[exc.start]:02x})", line=bad_line) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
@@ -270,7 +278,7 @@ def _parse_yaml(data: bytes, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         message = f"invalid YAML: {exc.problem or exc.context}"
-        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != mark.line:
+        if exc.context and exc.context_mark and mark and exc.context_mark.line != mark.line:
             message += f" ({exc.context} started on line {exc.context_mark.line + 1})"
         raise _error(file, message, line=line) from None
     except yaml.YAMLError as exc:
@@ -345,7 +353,7 @@ def lint_roadmap(roadmap: Roadmap) -> list[Problem]:
     warnings: list[Problem] = []
     phase_of: dict[str, int] = {}
     loc_of: dict[str, tuple[Any, ...]] = {}
-    infos = []
+    infos: list[TopicInfo] = []
     for phase_index, phase in enumerate(roadmap.phases):
         if not phase.topics:
             warnings.append(

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, delete, func, insert
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from llmpath import vocab
 from llmpath.errors import LlmpathError
@@ -51,23 +52,24 @@ def load_graph(session: Session, roadmap_id: str, *, edges: bool = True) -> Grap
         for row in connection.execute(
             select(PhaseRow.id, PhaseRow.title, PhaseRow.summary)
             .where(PhaseRow.roadmap_id == roadmap_id)
-            .order_by(PhaseRow.position)  # type: ignore[arg-type]
+            .order_by(col(PhaseRow.position))
         )
     ]
     topics = [
         TopicInfo._make(row)
         for row in connection.execute(
-            select(
-                TopicRow.id,
-                TopicRow.title,
-                TopicRow.phase_id,
-                TopicRow.position,
-                TopicRow.hours,
-                TopicRow.kind,
-                TopicRow.difficulty,
+            # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+            sa_select(
+                col(TopicRow.id),
+                col(TopicRow.title),
+                col(TopicRow.phase_id),
+                col(TopicRow.position),
+                col(TopicRow.hours),
+                col(TopicRow.kind),
+                col(TopicRow.difficulty),
             )
-            .where(TopicRow.roadmap_id == roadmap_id)
-            .order_by(TopicRow.position)  # type: ignore[arg-type]
+            .where(col(TopicRow.roadmap_id) == roadmap_id)
+            .order_by(col(TopicRow.position))
         )
     ]
     pairs = (
@@ -79,7 +81,7 @@ def load_graph(session: Session, roadmap_id: str, *, edges: bool = True) -> Grap
         if edges
         else ()
     )
-    return Graph.from_edges(phases, topics, pairs)  # type: ignore[arg-type]
+    return Graph.from_edges(phases, topics, pairs)
 
 
 def load_state(session: Session, roadmap_id: str) -> tuple[Graph, dict[str, str]]:
@@ -89,7 +91,7 @@ def load_state(session: Session, roadmap_id: str) -> tuple[Graph, dict[str, str]
 
 def load_aliases(session: Session, roadmap_id: str) -> dict[str, str]:
     query = select(TopicAlias.alias, TopicAlias.topic_id).where(TopicAlias.roadmap_id == roadmap_id)
-    return dict(session.connection().execute(query).all())  # type: ignore[arg-type]
+    return dict(session.connection().execute(query).all())
 
 
 def load_statuses(session: Session, roadmap_id: str) -> dict[str, str]:
@@ -97,11 +99,11 @@ def load_statuses(session: Session, roadmap_id: str) -> dict[str, str]:
     query = select(Progress.topic_id, Progress.status).where(
         Progress.roadmap_id == roadmap_id, Progress.status != "todo"
     )
-    return dict(session.connection().execute(query).all())  # type: ignore[arg-type]
+    return dict(session.connection().execute(query).all())
 
 
 def load_progress(session: Session, roadmap_id: str) -> dict[str, Progress]:
-    rows = session.exec(select(Progress).where(Progress.roadmap_id == roadmap_id)).all()  # type: ignore[arg-type]
+    rows = session.exec(select(Progress).where(Progress.roadmap_id == roadmap_id)).all()
     return {p.topic_id: p for p in rows}
 
 
@@ -124,7 +126,7 @@ def roadmap_source(session: Session, roadmap_id: str) -> str | None:
 
 def load_topic_progress(session: Session, roadmap_id: str, topic_id: str) -> Row | None:
     """One topic's progress row (status and dates), or None if it was never touched."""
-    query = select(*Progress.__table__.columns).where(  # type: ignore[attr-defined]
+    query = select(*Progress.__table__.columns).where(
         Progress.roadmap_id == roadmap_id, Progress.topic_id == topic_id
     )
     return session.connection().execute(query).first()
@@ -135,7 +137,7 @@ def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -
     query = select(Note.topic_id, Note.at, Note.text).where(Note.roadmap_id == roadmap_id)
     if topic_id is not None:
         query = query.where(Note.topic_id == topic_id)
-    return list(session.connection().execute(query.order_by(Note.at, Note.id)))  # type: ignore[arg-type]
+    return list(session.connection().execute(query.order_by(col(Note.at), col(Note.id))))
 
 
 def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]]:
@@ -144,13 +146,13 @@ def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]
     query = select(Progress.topic_id, Progress.status).where(
         Progress.roadmap_id == roadmap_id,
         Progress.status != "todo",
-        Progress.topic_id.not_in(known),  # type: ignore[attr-defined]
+        col(Progress.topic_id).not_in(known),
     )
     return [(topic_id, status) for topic_id, status in session.connection().execute(query)]
 
 
 def last_finished(session: Session, roadmap_id: str) -> dict[str, datetime]:
-    query = select(Progress.topic_id, Progress.finished_at).where(
+    query = select(Progress.topic_id, col(Progress.finished_at)).where(
         Progress.roadmap_id == roadmap_id, Progress.status == "done"
     )
     return {topic_id: at for topic_id, at in session.connection().execute(query) if at is not None}
@@ -177,8 +179,8 @@ def set_status(
         p.topic_id: p
         for p in session.exec(
             select(Progress).where(
-                Progress.roadmap_id == roadmap_id,  # type: ignore[arg-type]
-                Progress.topic_id.in_(list(topic_ids)),  # type: ignore[attr-defined]
+                Progress.roadmap_id == roadmap_id,
+                col(Progress.topic_id).in_(list(topic_ids)),
             )
         ).all()
     }
@@ -225,7 +227,7 @@ def add_note(session: Session, *, roadmap_id: str, topic_id: str, text: str, at:
 def load_tracks(session: Session, roadmap_id: str) -> list[TrackInfo]:
     """The roadmap's tracks, each with every topic it holds (one query)."""
     query = select(RoadmapRecord.tracks_json).where(RoadmapRecord.id == roadmap_id)
-    stored = session.connection().execute(query).scalar()  # type: ignore[call-overload]
+    stored = session.connection().execute(query).scalar()
     return [
         TrackInfo(t["id"], t["title"], t["summary"], tuple(t["goals"]), tuple(t["topics"]))
         for t in json.loads(stored or "[]")
@@ -240,16 +242,16 @@ def followed_track(settings: dict[str, str], tracks: list[TrackInfo], roadmap_id
 
 def load_goals(session: Session, roadmap_id: str) -> list[str]:
     query = select(Goal.topic_id).where(Goal.roadmap_id == roadmap_id)
-    return list(session.connection().execute(query).scalars())  # type: ignore[arg-type]
+    return list(session.connection().execute(query).scalars())
 
 
 def load_settings(session: Session) -> dict[str, str]:
     """Every setting (a handful of rows) in one query."""
-    return dict(session.connection().execute(select(Setting.key, Setting.value)).all())  # type: ignore[arg-type]
+    return dict(session.connection().execute(select(Setting.key, Setting.value)).all())
 
 
 def set_goals(session: Session, *, roadmap_id: str, topic_ids: list[str]) -> None:
-    session.exec(delete(Goal).where(Goal.roadmap_id == roadmap_id))  # type: ignore[arg-type]
+    session.exec(delete(Goal).where(col(Goal.roadmap_id) == roadmap_id))
     if topic_ids:
         session.exec(insert(Goal), params=[{"roadmap_id": roadmap_id, "topic_id": t} for t in topic_ids])
 
@@ -279,10 +281,10 @@ def load_events(
     session: Session, roadmap_id: str, *, since: datetime | None = None, limit: int | None = None
 ) -> list[Event]:
     """Status changes, newest first."""
-    query = select(Event).where(Event.roadmap_id == roadmap_id)  # type: ignore[arg-type]
+    query = select(Event).where(Event.roadmap_id == roadmap_id)
     if since is not None:
-        query = query.where(Event.at >= since)  # type: ignore[arg-type]
-    query = query.order_by(Event.at.desc(), Event.id.desc())  # type: ignore[attr-defined,union-attr]
+        query = query.where(Event.at >= since)
+    query = query.order_by(col(Event.at).desc(), col(Event.id).desc())
     if limit is not None:
         query = query.limit(limit)
     return list(session.exec(query).all())
@@ -290,17 +292,15 @@ def load_events(
 
 def list_roadmaps(session: Session) -> list[dict]:
     """Every roadmap the database knows, with its topic count and finished count (two grouped queries)."""
-    totals = dict(
-        session.exec(select(TopicRow.roadmap_id, func.count()).group_by(TopicRow.roadmap_id)).all()  # type: ignore[arg-type]
-    )
+    totals = dict(session.exec(select(TopicRow.roadmap_id, func.count()).group_by(TopicRow.roadmap_id)).all())
     finished = dict(
         session.exec(
             select(Progress.roadmap_id, func.count())
             .join(
                 TopicRow,
-                (TopicRow.roadmap_id == Progress.roadmap_id) & (TopicRow.id == Progress.topic_id),  # type: ignore[arg-type]
+                (col(TopicRow.roadmap_id) == Progress.roadmap_id) & (col(TopicRow.id) == Progress.topic_id),
             )
-            .where(Progress.status.in_(("done", "skipped")))  # type: ignore[attr-defined]
+            .where(col(Progress.status).in_(("done", "skipped")))
             .group_by(Progress.roadmap_id)
         ).all()
     )

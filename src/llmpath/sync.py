@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from sqlalchemy import Engine, delete, func, update
-from sqlmodel import Session, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
 from llmpath import db, paths, store
 from llmpath.errors import LlmpathError
@@ -91,16 +92,17 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
         record = (
             session.connection()
             .execute(
-                select(
-                    RoadmapRecord.id,
-                    RoadmapRecord.title,
-                    RoadmapRecord.content_hash,
-                    RoadmapRecord.file_size,
-                    RoadmapRecord.file_mtime_ns,
-                    RoadmapRecord.file_ctime_ns,
+                # SQLAlchemy's own select: SQLModel's is typed for at most four columns.
+                sa_select(
+                    col(RoadmapRecord.id),
+                    col(RoadmapRecord.title),
+                    col(RoadmapRecord.content_hash),
+                    col(RoadmapRecord.file_size),
+                    col(RoadmapRecord.file_mtime_ns),
+                    col(RoadmapRecord.file_ctime_ns),
                 )
-                .where(RoadmapRecord.source_path == str(path))
-                .order_by(RoadmapRecord.loaded_at.desc())  # type: ignore[attr-defined]
+                .where(col(RoadmapRecord.source_path) == str(path))
+                .order_by(col(RoadmapRecord.loaded_at).desc())
             )
             .first()
         )
@@ -118,7 +120,7 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
         with db.writing(engine) as session:
             session.exec(
                 update(RoadmapRecord)
-                .where(RoadmapRecord.id == record.id)  # type: ignore[arg-type]
+                .where(col(RoadmapRecord.id) == record.id)
                 .values(
                     file_size=stat.st_size, file_mtime_ns=stat.st_mtime_ns, file_ctime_ns=stat.st_ctime_ns
                 )
@@ -133,7 +135,7 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
         has_progress = (
             previous is not None
             and session.exec(
-                select(func.count()).select_from(Progress).where(Progress.roadmap_id == roadmap.id)  # type: ignore[arg-type]
+                select(func.count()).select_from(Progress).where(col(Progress.roadmap_id) == roadmap.id)
             ).one()
         )
     report = SyncReport(loaded=True, first_load=previous is None, topics=len(roadmap.topics()))
@@ -161,7 +163,7 @@ def _write_roadmap(
 ) -> None:
     rid = roadmap.id
     for table in (PhaseRow, TopicRow, TopicAlias, Prerequisite):
-        session.exec(delete(table).where(table.roadmap_id == rid))  # type: ignore[attr-defined]
+        session.exec(delete(table).where(col(table.roadmap_id) == rid))
     phases, topics, aliases, edges = [], [], [], []
     position = 0
     for phase_position, phase in enumerate(roadmap.phases):
@@ -210,13 +212,13 @@ def _write_roadmap(
     ):
         if rows:
             # Core executemany on the table: the ORM's bulk path costs several times more per row.
-            connection.execute(table.__table__.insert(), rows)  # type: ignore[attr-defined]
+            connection.execute(table.__table__.insert(), rows)
 
     report.moved = _move_renamed_progress(session, roadmap)
     # One file, one roadmap: if this file used to hold another roadmap id, that one is no longer "at" it.
     session.exec(
         update(RoadmapRecord)
-        .where(RoadmapRecord.source_path == str(path), RoadmapRecord.id != rid)  # type: ignore[arg-type]
+        .where(col(RoadmapRecord.source_path) == str(path), col(RoadmapRecord.id) != rid)
         .values(source_path="")
     )
     session.merge(
@@ -243,9 +245,7 @@ def _move_renamed_progress(session: Session, roadmap: Roadmap) -> list[tuple[str
     """Progress stored under an id a topic `replaces` (or lists as an alias) moves to the topic's id."""
     rid = roadmap.id
     current = {t.id for t in roadmap.topics()}
-    tracked = set(
-        session.exec(select(Progress.topic_id).where(Progress.roadmap_id == rid)).all()  # type: ignore[arg-type]
-    )
+    tracked = set(session.exec(select(Progress.topic_id).where(Progress.roadmap_id == rid)).all())
     moved = []
     for topic in roadmap.topics():
         if topic.id in tracked:
@@ -255,7 +255,7 @@ def _move_renamed_progress(session: Session, roadmap: Roadmap) -> list[tuple[str
                 for table in (Progress, Note, Event, Goal):
                     session.exec(
                         update(table)
-                        .where(table.roadmap_id == rid, table.topic_id == old)  # type: ignore[attr-defined]
+                        .where(col(table.roadmap_id) == rid, col(table.topic_id) == old)
                         .values(topic_id=topic.id)
                     )
                 tracked.discard(old)
