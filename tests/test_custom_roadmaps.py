@@ -190,6 +190,22 @@ def test_use_a_known_roadmap_id(side: Path):
     assert in_use() == ["mini"]
 
 
+def test_use_reports_what_the_reload_did(side: Path):
+    ok(invoke("use", str(side)))
+    ok(invoke("done", "beta"))
+    side.write_text(
+        side.read_text(encoding="utf-8")
+        .replace("id: beta\n", "id: beta-two\n        replaces: [beta]\n")
+        .replace("requires: [beta]", "requires: [beta-two]"),
+        encoding="utf-8",
+    )
+    result = invoke("use", str(side))
+    assert result.exit_code == 0, result.stderr
+    assert "progress on 'beta' moved to its new id 'beta-two'" in result.stderr
+    assert "backup of the previous state:" in result.stderr
+    assert as_json(invoke("show", "beta-two", "--json"))["status"] == "done"
+
+
 def test_env_variable_overrides_for_one_command(side: Path):
     ok(invoke("use", str(side)))
     assert next_ids(run=lambda *a: invoke(*a, env={"LLMPATH_ROADMAP": str(MINI)})) == ["python", "math"]
