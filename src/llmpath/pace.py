@@ -79,12 +79,16 @@ def finish_date(hours_left: float, pace: float, now: datetime) -> date | None:
 
 
 class StatusChange(Protocol):
-    """What pace needs of a stored status change (`models.Event` has these fields)."""
+    """What pace needs of a recorded status change (`store.load_events` returns these)."""
 
-    topic_id: str
-    at: datetime
-    old_status: str
-    new_status: str
+    @property
+    def topic_id(self) -> str: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def old_status(self) -> str: ...
+    @property
+    def new_status(self) -> str: ...
 
 
 def completions(events: Iterable[StatusChange], statuses: Mapping[str, str]) -> list[Completion]:

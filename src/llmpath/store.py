@@ -2,6 +2,11 @@
 
 Functions take a SQLModel `Session` (from `db.reading` / `db.writing`) and keyword arguments; they neither
 print nor format. Reading the graph costs a constant number of queries whatever the roadmap's size.
+
+One query style: reads are Core column queries on the session's connection (no ORM identity map, several
+times cheaper for a large roadmap) and return plain tuples; writes go through ORM objects (`Progress`,
+`Setting`) or bulk `insert`/`delete` statements. `load_progress` is the one read that returns ORM objects,
+because its callers update them.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Row, delete, func, insert
 from sqlalchemy import select as sa_select
@@ -103,6 +108,7 @@ def load_statuses(session: Session, roadmap_id: str) -> dict[str, str]:
 
 
 def load_progress(session: Session, roadmap_id: str) -> dict[str, Progress]:
+    """Every progress row of a roadmap as ORM objects, for a caller that updates them (an import)."""
     rows = session.exec(select(Progress).where(Progress.roadmap_id == roadmap_id)).all()
     return {p.topic_id: p for p in rows}
 
@@ -277,24 +283,38 @@ def review_interval(settings: dict[str, str]) -> timedelta | None:
 # --- history ----------------------------------------------------------------------------------------------
 
 
+class StatusChange(NamedTuple):
+    """One recorded status change (a row of the `event` table)."""
+
+    at: datetime
+    topic_id: str
+    old_status: str
+    new_status: str
+
+
 def load_events(
     session: Session, roadmap_id: str, *, since: datetime | None = None, limit: int | None = None
-) -> list[Event]:
+) -> list[StatusChange]:
     """Status changes, newest first."""
-    query = select(Event).where(Event.roadmap_id == roadmap_id)
+    query = select(Event.at, Event.topic_id, Event.old_status, Event.new_status).where(
+        Event.roadmap_id == roadmap_id
+    )
     if since is not None:
         query = query.where(Event.at >= since)
     query = query.order_by(col(Event.at).desc(), col(Event.id).desc())
     if limit is not None:
         query = query.limit(limit)
-    return list(session.exec(query).all())
+    return [StatusChange._make(row) for row in session.connection().execute(query)]
 
 
 def list_roadmaps(session: Session) -> list[dict]:
     """Every roadmap the database knows, with its topic count and finished count (two grouped queries)."""
-    totals = dict(session.exec(select(TopicRow.roadmap_id, func.count()).group_by(TopicRow.roadmap_id)).all())
+    connection = session.connection()
+    totals = dict(
+        connection.execute(select(TopicRow.roadmap_id, func.count()).group_by(TopicRow.roadmap_id)).all()
+    )
     finished = dict(
-        session.exec(
+        connection.execute(
             select(Progress.roadmap_id, func.count())
             .join(
                 TopicRow,
@@ -304,7 +324,11 @@ def list_roadmaps(session: Session) -> list[dict]:
             .group_by(Progress.roadmap_id)
         ).all()
     )
-    records = session.exec(select(RoadmapRecord).order_by(RoadmapRecord.id)).all()
+    records = connection.execute(
+        select(
+            RoadmapRecord.id, RoadmapRecord.title, RoadmapRecord.source_path, RoadmapRecord.loaded_at
+        ).order_by(RoadmapRecord.id)
+    ).all()
     return [
         {
             "id": r.id,

@@ -131,15 +131,18 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
 
     roadmap = parse_roadmap(data, str(path))
     with db.reading(engine) as session:
-        previous = session.get(RoadmapRecord, roadmap.id)
+        connection = session.connection()
+        previous_hash = connection.execute(
+            select(RoadmapRecord.content_hash).where(RoadmapRecord.id == roadmap.id)
+        ).scalar()
         has_progress = (
-            previous is not None
-            and session.exec(
+            previous_hash is not None
+            and connection.execute(
                 select(func.count()).select_from(Progress).where(col(Progress.roadmap_id) == roadmap.id)
-            ).one()
+            ).scalar_one()
         )
-    report = SyncReport(loaded=True, first_load=previous is None, topics=len(roadmap.topics()))
-    if previous is not None and previous.content_hash != content_hash and has_progress:
+    report = SyncReport(loaded=True, first_load=previous_hash is None, topics=len(roadmap.topics()))
+    if previous_hash is not None and previous_hash != content_hash and has_progress:
         report.backup = db.backup_database(paths.db_path(), "before-resync")
     with db.writing(engine) as session, gc_paused():
         _write_roadmap(session, roadmap, path, content_hash, stat, report)
@@ -245,7 +248,9 @@ def _move_renamed_progress(session: Session, roadmap: Roadmap) -> list[tuple[str
     """Progress stored under an id a topic `replaces` (or lists as an alias) moves to the topic's id."""
     rid = roadmap.id
     current = {t.id for t in roadmap.topics()}
-    tracked = set(session.exec(select(Progress.topic_id).where(Progress.roadmap_id == rid)).all())
+    tracked = set(
+        session.connection().execute(select(Progress.topic_id).where(Progress.roadmap_id == rid)).scalars()
+    )
     moved = []
     for topic in roadmap.topics():
         if topic.id in tracked:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from llmpath import store
 from llmpath.models import Event, Progress, RoadmapRecord
@@ -24,7 +24,13 @@ def snapshot(session: Session, roadmap_id: str, *, at: datetime) -> exporting.Sn
     """Everything an export holds, in roadmap order, in a constant number of queries."""
     from llmpath import export as exporting
 
-    record = session.get(RoadmapRecord, roadmap_id)
+    record = (
+        session.connection()
+        .execute(
+            select(RoadmapRecord.title, RoadmapRecord.content_hash).where(RoadmapRecord.id == roadmap_id)
+        )
+        .first()
+    )
     graph = store.load_graph(session, roadmap_id)
     progress = store.load_progress(session, roadmap_id)
     notes: dict[str, list[exporting.NoteItem]] = {}
