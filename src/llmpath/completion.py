@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from llmpath import paths
+from llmpath import paths, queries
 
 # Which topics make sense for each command: `done` offers what is not done yet, `reset` what has progress.
 _WANTED = {
@@ -30,9 +30,7 @@ def _query(sql_for: str, incomplete: str, command: str | None, roadmap: str | No
     try:
         settings = dict(conn.execute("SELECT key, value FROM setting"))
         roadmap_path = str(paths.roadmap_path_in_use(settings, roadmap))
-        row = conn.execute(
-            "SELECT id FROM roadmap WHERE source_path = ? ORDER BY loaded_at DESC", (roadmap_path,)
-        ).fetchone()
+        row = conn.execute(queries.ROADMAP_AT_PATH, {"path": roadmap_path}).fetchone()
         if row is None:
             return []
         prefix = incomplete.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -7,7 +7,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmpath import paths
+from llmpath import paths, queries
 from llmpath.migrations import DATABASE_VERSION
 
 
@@ -64,11 +64,7 @@ def _database_checks(db_file: Path) -> list[Finding]:
         journal = conn.execute("PRAGMA journal_mode").fetchone()[0]
         findings.append(Finding("journal", journal == "wal", f"journal mode {journal}", warning=True))
         if version >= 1:
-            orphans = conn.execute(
-                "SELECT p.roadmap_id, p.topic_id, p.status FROM progress p "
-                "WHERE p.status != 'todo' AND NOT EXISTS (SELECT 1 FROM topic t "
-                "WHERE t.roadmap_id = p.roadmap_id AND t.id = p.topic_id)"
-            ).fetchall()
+            orphans = conn.execute(queries.ORPHANED_PROGRESS, {"roadmap_id": None}).fetchall()
             listed = ", ".join(f"{r}/{t} ({s})" for r, t, s in orphans[:5])
             findings.append(
                 Finding(

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, delete, func, insert
+from sqlalchemy import Row, delete, func, insert, text
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from llmpath import vocab
+from llmpath import queries, vocab
 from llmpath.errors import LlmpathError
 from llmpath.models import (
     Event,
@@ -148,13 +148,8 @@ def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -
 
 def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]]:
     """`(topic id, status)` of progress kept for ids the roadmap no longer has (never deleted)."""
-    known = select(TopicRow.id).where(TopicRow.roadmap_id == roadmap_id)
-    query = select(Progress.topic_id, Progress.status).where(
-        Progress.roadmap_id == roadmap_id,
-        Progress.status != "todo",
-        col(Progress.topic_id).not_in(known),
-    )
-    return [(topic_id, status) for topic_id, status in session.connection().execute(query)]
+    rows = session.connection().execute(text(queries.ORPHANED_PROGRESS), {"roadmap_id": roadmap_id})
+    return [(row.topic_id, row.status) for row in rows]
 
 
 def last_finished(session: Session, roadmap_id: str) -> dict[str, datetime]:

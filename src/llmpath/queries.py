@@ -1,0 +1,19 @@
+"""SQL that the storage layer and the standard-library readers (`doctor`, `completion`) must agree on.
+
+`doctor` and Tab completion read the database with `sqlite3` alone (doctor must work on a database the ORM
+cannot open; completion runs on every key press), so a rule they share with `store` is written once here,
+as SQL text with named parameters that both sqlite3 and SQLAlchemy's `text()` accept.
+"""
+
+# Progress kept for a topic its roadmap no longer has (never deleted: it comes back if the topic does).
+# `:roadmap_id` NULL means every roadmap.
+ORPHANED_PROGRESS = (
+    "SELECT p.roadmap_id, p.topic_id, p.status FROM progress p "
+    "WHERE p.status != 'todo' "
+    "AND (:roadmap_id IS NULL OR p.roadmap_id = :roadmap_id) "
+    "AND NOT EXISTS (SELECT 1 FROM topic t WHERE t.roadmap_id = p.roadmap_id AND t.id = p.topic_id) "
+    "ORDER BY p.roadmap_id, p.topic_id"
+)
+
+# The roadmap last loaded from a file: the one that file holds now.
+ROADMAP_AT_PATH = "SELECT id FROM roadmap WHERE source_path = :path ORDER BY loaded_at DESC LIMIT 1"
