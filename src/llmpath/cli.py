@@ -131,13 +131,6 @@ def _report_sync(report: "SyncReport", title: str | None = None) -> None:
         _note(f"backup of the previous state: {report.backup}")
 
 
-def _esc(text: object) -> str:
-    """User data (titles, paths) inside Rich markup: brackets in it must not read as markup tags."""
-    from rich.markup import escape
-
-    return escape(str(text))
-
-
 def _note(message: str) -> None:
     sys.stderr.write(f"{message}\n")
 
@@ -255,9 +248,9 @@ def _render_next(graph, statuses, offered, shown, goals, track, phase, sort) -> 
     total = planner.total_progress(planner.phase_progress(graph, statuses, within=track and track.topics))
     if goals:
         names = ", ".join(graph.topics[g].title for g in goals if g in graph.topics)
-        console.print(f"Goal: {_esc(names)} — showing only topics on the way (--all for everything)")
+        console.print(render.line(f"Goal: {names} — showing only topics on the way (--all for everything)"))
     elif track:
-        console.print(f"Track: {_esc(track.title)} — showing only its topics (--all for everything)")
+        console.print(render.line(f"Track: {track.title} — showing only its topics (--all for everything)"))
     if not offered:
         if track and total.finished == total.total:
             console.print(
@@ -288,7 +281,7 @@ def _render_next(graph, statuses, offered, shown, goals, track, phase, sort) -> 
 
 
 def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
-    from llmpath import db, lookup, planner, store
+    from llmpath import db, lookup, planner, render, store
 
     workspace = _workspace(ctx)
     with db.writing(workspace.engine) as session:
@@ -310,14 +303,14 @@ def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
     changed = {c.topic_id: c for c in changes}
     word = {"done": "done", "doing": "started", "skipped": "skipped", "todo": "reset to to-do"}[status]
     for topic_id in topic_ids:
-        title = graph.topics[topic_id].title
+        name = render.topic_ref(graph.topics[topic_id].title, topic_id)
         change = changed.get(topic_id)
         if change is None:
-            console.print(f"· {_esc(title)} ({topic_id}) is already {planner.status_of(before, topic_id)}")
+            console.print(render.line(f"· {name} is already {planner.status_of(before, topic_id)}"))
         elif change.old == change.new == "done":
-            console.print(f"[green]✓[/green] {_esc(title)} ({topic_id}) reviewed: done again")
+            console.print(render.line(("✓", "green"), f" {name} reviewed: done again"))
         else:
-            console.print(f"[green]✓[/green] {_esc(title)} ({topic_id}): {word}")
+            console.print(render.line(("✓", "green"), f" {name}: {word}"))
         if status in ("done", "doing"):
             still_open = graph.in_roadmap_order(planner.open_prerequisites(graph, after, topic_id))
             if still_open:
@@ -325,7 +318,8 @@ def _change_status(ctx: typer.Context, names: list[str], status: str) -> None:
                 console.print(f"  [yellow]![/yellow] prerequisites still open: {listed}")
     unlocked = planner.newly_available(graph, before, after)
     if unlocked:
-        console.print("Now available: " + ", ".join(f"{_esc(graph.topics[t].title)} ({t})" for t in unlocked))
+        listed = ", ".join(render.topic_ref(graph.topics[t].title, t) for t in unlocked)
+        console.print(render.line(f"Now available: {listed}"))
 
 
 @app.command()
@@ -448,9 +442,10 @@ def status(
         )
         return
     console = _console()
-    console.print(f"[bold]{_esc(workspace.title)}[/bold]")
+    console.print(render.line((workspace.title, "bold")))
     if track:
-        console.print(f"Track: {_esc(track.title)} — only its topics count (--all for the whole roadmap)")
+        header = f"Track: {track.title} — only its topics count (--all for the whole roadmap)"
+        console.print(render.line(header))
     console.print(render.status_table(rows, total))
     if orphans:
         listed = ", ".join(f"{topic_id} ({state})" for topic_id, state in orphans)
@@ -587,7 +582,7 @@ def import_command(
 
     Example: llmpath import backup.json
     """
-    from llmpath import db, paths, store, transfer
+    from llmpath import db, paths, render, store, transfer
     from llmpath import export as exporting
 
     try:
@@ -614,8 +609,10 @@ def import_command(
         result = transfer.apply_import(session, workspace.roadmap_id, plan, at=store.now())
     console = _console()
     console.print(
-        f"Imported {len(plan.matched)} topics from {_esc(file)}: {result.changed} changed, "
-        f"{result.notes_added} notes added."
+        render.line(
+            f"Imported {len(plan.matched)} topics from {file}: {result.changed} changed, "
+            f"{result.notes_added} notes added."
+        )
     )
     for item in plan.unmatched:
         where = f"line {item.line}" if item.line else "entry"
@@ -696,7 +693,7 @@ def doctor(
 
     Example: llmpath doctor
     """
-    from llmpath import db, sync
+    from llmpath import db, render, sync
     from llmpath import doctor as checks
     from llmpath import paths as where
 
@@ -716,12 +713,7 @@ def doctor(
         return
     console = _console()
     for finding in findings:
-        if finding.ok:
-            console.print(f"[green]✓[/green] {finding.check}: {_esc(finding.detail)}")
-        elif finding.warning:
-            console.print(f"[yellow]![/yellow] {finding.check}: {_esc(finding.detail)}")
-        else:
-            console.print(f"[red]✗[/red] {finding.check}: {_esc(finding.detail)}")
+        console.print(render.finding_line(finding.check, finding.ok, finding.warning, finding.detail))
     backups = db.list_backups()
     console.print(
         f"· backups: {len(backups)} in {where.backups_dir()}"
@@ -925,7 +917,7 @@ def goal(
 
     Example: llmpath goal rag agents
     """
-    from llmpath import db, lookup, planner, store
+    from llmpath import db, lookup, planner, render, store
 
     workspace = _workspace(ctx)
     with db.writing(workspace.engine) as session:
@@ -952,7 +944,7 @@ def goal(
         console.print("No goal set." + (" (cleared)" if clear else " Set one with `llmpath goal TOPIC`."))
         return
     titles = ", ".join(f"{graph.topics[g].title} ({g})" for g in goals)
-    console.print(f"Goal: {_esc(titles)} — {len(remaining)} topics, about {hours_left:.0f} h to go.")
+    console.print(render.line(f"Goal: {titles} — {len(remaining)} topics, about {hours_left:.0f} h to go."))
     console.print(
         "[dim]`llmpath next` now shows only topics on the way; `llmpath path` lists them all.[/dim]"
     )
@@ -1011,8 +1003,10 @@ def track(
         row = next(r for r in rows if r["following"])
         finished = row["done"] + row["skipped"]
         console.print(
-            f"Following track {_esc(following.title)} ({following.id}): {row['total']} topics, "
-            f"{finished} finished, about {row['hours_left']:.0f} h to go."
+            render.line(
+                f"Following track {following.title} ({following.id}): {row['total']} topics, "
+                f"{finished} finished, about {row['hours_left']:.0f} h to go."
+            )
         )
         console.print(
             "[dim]`llmpath next` and `llmpath status` now keep to it; `--all` shows everything.[/dim]"
@@ -1023,7 +1017,8 @@ def track(
             )
         return
     if not rows:
-        console.print(f"{_esc(workspace.title)} has no tracks; `llmpath next` offers the whole roadmap.")
+        message = f"{workspace.title} has no tracks; `llmpath next` offers the whole roadmap."
+        console.print(render.line(message))
         return
     console.print(render.tracks_table(rows))
     hint = (

@@ -295,3 +295,29 @@ def change_line(row: dict) -> Text:
     line.append(row["id"], style="cyan")
     line.append(f"  {change}")
     return line
+
+
+Part = str | tuple[str, str]
+
+
+def line(*parts: Part) -> Text:
+    """One line from plain strings and `(text, style)` pairs. Nothing is parsed as markup, so titles, notes
+    and paths from files are shown as they are written, brackets and all."""
+    text = Text()
+    for part in parts:
+        if isinstance(part, tuple):
+            text.append(part[0], style=part[1])
+        else:
+            text.append(part)
+    return text
+
+
+def topic_ref(title: str, topic_id: str) -> str:
+    """How a topic is named in messages: its title, then its id in brackets."""
+    return f"{title} ({topic_id})"
+
+
+def finding_line(check: str, ok: bool, warning: bool, detail: str) -> Text:
+    """One `llmpath doctor` check."""
+    symbol, style = ("✓", "green") if ok else ("!", "yellow") if warning else ("✗", "red")
+    return line((symbol, style), f" {check}: {detail}")
