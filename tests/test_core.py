@@ -453,11 +453,6 @@ def test_rename_keeps_the_new_ids_own_progress(engine, roadmap_file: Path, loade
         assert store.orphaned_progress(session, loaded) == [("numpy", "done")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sync._move_renamed_progress only moves ids that have a progress row: a note or goal on a "
-    "topic never marked (as `llmpath note`/`goal` make) stays under the old id, against DESIGN.md's Renames",
-)
 def test_rename_moves_notes_and_goals_of_a_topic_without_progress(
     engine, roadmap_file: Path, loaded: str
 ) -> None:

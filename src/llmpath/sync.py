@@ -245,12 +245,19 @@ def _write_roadmap(
 
 
 def _move_renamed_progress(session: Session, roadmap: Roadmap) -> list[tuple[str, str]]:
-    """Progress stored under an id a topic `replaces` (or lists as an alias) moves to the topic's id."""
+    """A learner's data under an id a topic `replaces` (or lists as an alias) moves to the topic's id.
+
+    The data is progress, notes, history and goals: a topic only noted or aimed for counts as much as one
+    marked. Nothing moves onto a topic that already has data of its own.
+    """
     rid = roadmap.id
     current = {t.id for t in roadmap.topics()}
-    tracked = set(
-        session.connection().execute(select(Progress.topic_id).where(Progress.roadmap_id == rid)).scalars()
-    )
+    connection = session.connection()
+    tracked: set[str] = set()
+    for table in (Progress, Note, Event, Goal):
+        tracked.update(
+            connection.execute(select(table.topic_id).where(col(table.roadmap_id) == rid)).scalars()
+        )
     moved = []
     for topic in roadmap.topics():
         if topic.id in tracked:
