@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from llmpath import paths, queries
+from llmpath.terminal import visible
 
 # Which topics make sense for each command: `done` offers what is not done yet, `reset` what has progress.
 _WANTED = {
@@ -73,7 +74,8 @@ def _safe(kind: str, ctx: Any, incomplete: str) -> list[tuple[str, str]]:
         root = ctx.find_root() if ctx is not None else None
         roadmap = root.params.get("roadmap") if root is not None else None
         command = ctx.info_name if ctx is not None else None
-        return _query(kind, incomplete, command, roadmap)
+        # The shell shows each title next to its id: control characters made visible, as everywhere.
+        return [(name, visible(title)) for name, title in _query(kind, incomplete, command, roadmap)]
     except Exception:  # completion must never print a traceback into the user's shell
         return []
 

@@ -1,10 +1,16 @@
-"""The prerequisite graph as Mermaid or Graphviz DOT text, nodes styled by the learner's status."""
+"""The prerequisite graph as Mermaid or Graphviz DOT text, nodes styled by the learner's status.
+
+No topic or phase id and no title can break either format: Mermaid node ids carry a prefix (`t_` for topics,
+`p_` for phases), so ids such as `end`, `graph`, `class` or `1` never meet the parser as keywords or
+numbers; DOT ids are always quoted. Labels are escaped for each format.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from llmpath.planner import Graph, Statuses, topic_state
+from llmpath.terminal import visible
 
 _MERMAID_STYLES = {
     "done": "fill:#2da44e,color:#fff,stroke:#1a7f37",
@@ -21,6 +27,23 @@ _DOT_STYLES = {
     "blocked": 'fillcolor="#eeeeee", fontcolor="#666666"',
 }
 
+# Characters that end a line for a parser: Mermaid's (JavaScript) and Graphviz's. Titles are one line, so
+# these are only a last defence; each becomes a numeric entity that both formats decode.
+_LINE_BREAKING = [*range(0x20), 0x7F, 0x85, 0x2028, 0x2029]
+
+# Mermaid decodes its own entity codes (`#quot;`, `#35;`) in labels. Escaped: what ends a quoted label (`"`),
+# opens HTML (`<`, `>`, `&`), starts an entity code (`#`), a markdown string (a backtick) or a `%%{…}%%`
+# directive, which Mermaid looks for anywhere in the text (`%`).
+_MERMAID_LABEL = str.maketrans(
+    {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "&": "#amp;", "`": "#96;", "%": "#37;"}
+    | {code: f"#{code};" for code in _LINE_BREAKING}
+)
+# Graphviz: backslash escapes (`\n`, `\N`, `\G` …) and quotes in a quoted string; it decodes HTML entities.
+# A backtick too, so that `graph --format dot --markdown` cannot close its code fence early.
+_DOT_LABEL = str.maketrans(
+    {"\\": "\\\\", '"': '\\"', "&": "&amp;", "`": "&#96;"} | {code: f"&#{code};" for code in _LINE_BREAKING}
+)
+
 
 def _members(graph: Graph, only: Iterable[str] | None) -> list[str]:
     keep = None if only is None else set(only)
@@ -28,22 +51,47 @@ def _members(graph: Graph, only: Iterable[str] | None) -> list[str]:
 
 
 def _node(topic_id: str) -> str:
-    # Ids are kebab-case; Mermaid node ids may not contain "-" in every renderer.
-    return topic_id.replace("-", "_")
+    # Roadmap ids are lowercase letters, digits and single hyphens. The prefix keeps every id from being a
+    # Mermaid keyword (`end`, `graph`, `class` …), a number, or an edge end (`o`, `x`); "-" is not safe in
+    # every renderer, and "_" is not allowed in ids, so the mapping stays one to one.
+    return "t_" + topic_id.replace("-", "_")
+
+
+def _subgraph(phase_id: str) -> str:
+    return "p_" + phase_id.replace("-", "_")
 
 
 def _label(text: str) -> str:
-    # Mermaid's own entity codes keep quotes and angle brackets from ending the label or opening HTML.
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    """A title as the text of a quoted Mermaid label; control characters made visible (it is printed)."""
+    return visible(text).translate(_MERMAID_LABEL)
+
+
+def _dot_label(text: str) -> str:
+    """A title as the text of a quoted DOT string; control characters made visible (it is printed)."""
+    return visible(text).translate(_DOT_LABEL)
 
 
 def mermaid(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None) -> str:
-    """A `flowchart LR` with one class per status; renders on GitHub inside a ```mermaid block."""
+    """A top-to-bottom `flowchart` with one class per status; renders on GitHub inside a ```mermaid block.
+
+    When the chart holds topics of more than one phase, each phase is a subgraph, in roadmap order.
+    """
     members = _members(graph, only)
     inside = set(members)
-    lines = ["flowchart LR"]
+    lines = ["flowchart TB"]
+    by_phase: dict[str, list[str]] = {}
     for topic_id in members:
-        lines.append(f'    {_node(topic_id)}["{_label(graph.topics[topic_id].title)}"]')
+        by_phase.setdefault(graph.topics[topic_id].phase_id, []).append(topic_id)
+    titles = {phase.id: phase.title for phase in graph.phases}
+    for phase_id, topic_ids in by_phase.items():
+        indent = "    "
+        if len(by_phase) > 1:
+            lines.append(f'    subgraph {_subgraph(phase_id)}["{_label(titles.get(phase_id, phase_id))}"]')
+            indent = "        "
+        for topic_id in topic_ids:
+            lines.append(f'{indent}{_node(topic_id)}["{_label(graph.topics[topic_id].title)}"]')
+        if len(by_phase) > 1:
+            lines.append("    end")
     for topic_id in members:
         for required in graph.requires[topic_id]:
             if required in inside:
@@ -59,7 +107,7 @@ def mermaid(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None)
 
 
 def dot(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None) -> str:
-    """A Graphviz digraph; `dot -Tsvg` draws it."""
+    """A Graphviz digraph; `dot -Tsvg` draws it. Ids are quoted, so no id is a DOT keyword."""
     members = _members(graph, only)
     inside = set(members)
     lines = [
@@ -69,7 +117,7 @@ def dot(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None) -> 
     ]
     for topic_id in members:
         state = topic_state(graph, statuses, topic_id)
-        title = graph.topics[topic_id].title.replace("\\", "\\\\").replace('"', '\\"')
+        title = _dot_label(graph.topics[topic_id].title)
         lines.append(f'    "{topic_id}" [label="{title}", {_DOT_STYLES[state]}];')
     for topic_id in members:
         for required in graph.requires[topic_id]:
@@ -77,3 +125,8 @@ def dot(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None) -> 
                 lines.append(f'    "{required}" -> "{topic_id}";')
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def fenced(chart: str, language: str) -> str:
+    """The chart as a markdown code block (```mermaid renders on GitHub). Labels hold no backticks."""
+    return f"```{language}\n{chart.rstrip()}\n```\n"

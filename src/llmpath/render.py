@@ -1,21 +1,30 @@
-"""Rich renderables from plain data. Nothing here reads the database or decides anything."""
+"""Rich renderables from plain data. Nothing here reads the database or decides anything.
+
+Text from files and users (titles, notes, paths, URLs) enters Rich here and only here, with its control
+characters made visible (`terminal.visible`): each builder passes it through `safe_text` or `line`, so widths
+are measured on what is shown, and the console itself makes visible any string it prints and any `Text` that
+still carries a control character, so nothing written to the terminal can act on it.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from rich.console import Console, Group, RenderableType
-from rich.markup import escape
+from rich.console import Console, ConsoleOptions, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
-from rich.text import Text
+from rich.text import Span, Text
 
-from llmpath.planner import Graph, PhaseProgress
-from llmpath.vocab import as_utc
+from llmpath.planner import Graph, PhaseProgress, Reached
+from llmpath.terminal import UNSAFE, visible
+from llmpath.vocab import local_time
 
 STATUS_MARKS = {
     "done": ("✓", "green"),
@@ -30,11 +39,46 @@ MAX_TREE_ROWS = 15  # a deep topic's full tree is long; `path` lists it in order
 STATUS_WORDS = {"done": "done", "skipped": "skipped", "doing": "in progress", "todo": "to do"}
 
 
+class SafeConsole(Console):
+    """A Console that shows control characters in what it prints instead of sending them to the terminal."""
+
+    def render_str(self, text: str, **kwargs: Any) -> Text:
+        return super().render_str(visible(text), **kwargs)
+
+    def render(self, renderable: RenderableType, options: ConsoleOptions | None = None) -> Iterable[Segment]:
+        # The last line of defence, for a `Text` built without `safe_text`: it was measured as it was, but
+        # it is shown safely.
+        if isinstance(renderable, Text):
+            renderable = _visible_text(renderable)
+        return super().render(renderable, options)
+
+
 def make_console() -> Console:
     """Plain text (no ANSI codes) when not a terminal, which Rich detects, or when NO_COLOR is set."""
     if os.environ.get("NO_COLOR"):
-        return Console(color_system=None, highlight=False)
-    return Console(highlight=False)
+        return SafeConsole(color_system=None, highlight=False)
+    return SafeConsole(highlight=False)
+
+
+def safe_text(value: str, style: str | Style = "") -> Text:
+    """Text from a file or a user as Rich shows it: control characters made visible, no markup."""
+    return Text(visible(value), style=style)
+
+
+def _visible_text(text: Text) -> Text:
+    """A copy of `text` with its control characters made visible, each replacement keeping its styles."""
+    plain = text.plain
+    if visible(plain) is plain:
+        return text
+    cuts = sorted({offset for match in UNSAFE.finditer(plain) for offset in match.span()})
+    shown = text.blank_copy()
+    for piece in text.divide(cuts):
+        replaced = visible(piece.plain)
+        if replaced is not piece.plain:
+            spans = [Span(0, len(replaced), span.style) for span in piece.spans]
+            piece = Text(replaced, style=piece.style, spans=spans)
+        shown.append_text(piece)
+    return shown
 
 
 def mark(state: str) -> Text:
@@ -45,7 +89,7 @@ def mark(state: str) -> Text:
 def local(at: datetime | None) -> str:
     if at is None:
         return "—"
-    return as_utc(at).astimezone().strftime("%Y-%m-%d %H:%M")
+    return local_time(at).isoformat(sep=" ", timespec="minutes")[:16]  # strftime writes year 1 as "1"
 
 
 def hours(value: float | None) -> str:
@@ -62,7 +106,7 @@ def progress_line(title: str, finished: int, total: int) -> Table:
     grid = Table.grid(padding=(0, 1))
     percent = 100 * finished / total if total else 100
     grid.add_row(
-        Text(title, style="bold"),
+        safe_text(title, style="bold"),
         bar(finished, total, 30),
         f"{finished}/{total}",
         f"{percent:.0f}%",
@@ -82,7 +126,7 @@ def next_table(graph: Graph, items: Sequence[dict], *, show_total_unlocks: bool)
     for item in items:
         topic = graph.topics[item["id"]]
         state = "review" if item.get("review") else ("doing" if item["status"] == "doing" else "available")
-        title = Text(topic.title)
+        title = safe_text(topic.title)
         if state == "doing":
             title.append("  in progress", style="yellow")
         elif state == "review":
@@ -96,7 +140,7 @@ def next_table(graph: Graph, items: Sequence[dict], *, show_total_unlocks: bool)
             mark(state),
             title,
             topic.id,
-            Text(phase_titles.get(topic.phase_id, "")),
+            safe_text(phase_titles.get(topic.phase_id, "")),
             unlocks,
             hours(topic.hours),
         )
@@ -113,7 +157,7 @@ def status_table(rows: Sequence[PhaseProgress], total: PhaseProgress) -> Table:
     table.add_column("Hours left", justify="right", footer=hours(total.hours_left))
     for row in rows:
         table.add_row(
-            Text(row.phase.title),
+            safe_text(row.phase.title),
             f"{row.finished}/{row.total}",
             bar(row.finished, row.total),
             f"{row.percent:.0f}%",
@@ -136,7 +180,7 @@ def tracks_table(rows: Sequence[dict]) -> Table:
         finished = row["done"] + row["skipped"]
         table.add_row(
             Text("▶", style="yellow") if row["following"] else Text(""),
-            Text(row["title"]),
+            safe_text(row["title"]),
             row["id"],
             f"{finished}/{row['total']}",
             bar(finished, row["total"], 12),
@@ -159,7 +203,7 @@ def phase_topics_table(graph: Graph, topic_ids: Sequence[str], states: dict[str,
         word = {"available": "available", "blocked": "blocked"}.get(state, STATUS_WORDS.get(state, state))
         table.add_row(
             mark(state),
-            Text(topic.title),
+            safe_text(topic.title),
             topic_id,
             Text(word, style=STATUS_MARKS[state][1]),
             hours(topic.hours),
@@ -172,9 +216,9 @@ def topic_panel(info: dict) -> Panel:
     lines: list[RenderableType] = []
     meta = Text()
     meta.append(f"{info['id']}", style="cyan")
-    meta.append(f"  ·  {info['phase_title']}  ·  {info['kind']}")
+    meta.append(visible(f"  ·  {info['phase_title']}  ·  {info['kind']}"))
     if info.get("difficulty"):
-        meta.append(f"  ·  {info['difficulty']}")
+        meta.append(visible(f"  ·  {info['difficulty']}"))
     meta.append(f"  ·  {hours(info.get('hours'))}")
     lines.append(meta)
     status = Text()
@@ -188,18 +232,16 @@ def topic_panel(info: dict) -> Panel:
         status.append(f"  finished {local(info['finished_at'])}")
     lines.append(status)
     if info.get("summary"):
-        lines += [Text(""), Text(info["summary"])]
+        lines += [Text(""), safe_text(info["summary"])]
     for label, key in (("Concepts", "concepts"), ("Tools", "tools")):
         if info.get(key):
-            lines += [Text(""), Text.assemble((f"{label}: ", "bold"), ", ".join(info[key]))]
+            lines += [Text(""), Text.assemble((f"{label}: ", "bold"), visible(", ".join(info[key])))]
     if info.get("resources"):
         lines += [Text(""), Text("Resources", style="bold")]
         for resource in info["resources"]:
+            url = visible(resource["url"])  # the OSC 8 link target too
             lines.append(
-                Text.from_markup(
-                    f"  • [link={escape(resource['url'])}]{escape(resource['title'])}[/link]  "
-                    f"[dim]{escape(resource['url'])}[/dim]"
-                )
+                Text.assemble("  • ", (visible(resource["title"]), Style(link=url)), "  ", (url, "dim"))
             )
     for label, key in (("Requires", "requires"), ("Unlocks", "required_by")):
         if info.get(key):
@@ -207,7 +249,7 @@ def topic_panel(info: dict) -> Panel:
             for other in info[key]:
                 row = Text("  ")
                 row.append_text(mark(other["state"]))
-                row.append(f" {other['title']} ")
+                row.append(visible(f" {other['title']} "))
                 row.append(other["id"], style="cyan")
                 lines.append(row)
     if info.get("blocked_by"):
@@ -215,7 +257,7 @@ def topic_panel(info: dict) -> Panel:
         shown = info["blocked_by"][:MAX_TREE_ROWS]
         for entry in shown:
             row = Text("  " + "  " * entry["depth"] + "└ ")
-            row.append(entry["title"] + " ")
+            row.append(visible(entry["title"] + " "))
             row.append(entry["id"], style="cyan")
             if entry["repeat"]:
                 row.append("  (see above)", style="dim")
@@ -229,9 +271,11 @@ def topic_panel(info: dict) -> Panel:
         lines += [Text(""), Text("Notes", style="bold")]
         for note in info["notes"]:
             lines.append(
-                Padding(Text.assemble((f"{local(note['at'])}  ", "dim"), note["text"]), (0, 0, 0, 2))
+                Padding(Text.assemble((f"{local(note['at'])}  ", "dim"), visible(note["text"])), (0, 0, 0, 2))
             )
-    return Panel(Group(*lines), title=Text(info["title"], style="bold"), title_align="left", expand=False)
+    return Panel(
+        Group(*lines), title=safe_text(info["title"], style="bold"), title_align="left", expand=False
+    )
 
 
 def path_table(graph: Graph, order: Sequence[str], states: dict[str, str], total_hours: float) -> Table:
@@ -246,7 +290,7 @@ def path_table(graph: Graph, order: Sequence[str], states: dict[str, str], total
         table.add_row(
             str(number),
             mark(states[topic_id]),
-            Text(graph.topics[topic_id].title),
+            safe_text(graph.topics[topic_id].title),
             topic_id,
             hours(graph.topics[topic_id].hours),
         )
@@ -262,9 +306,27 @@ def roadmaps_table(known: Sequence[dict]) -> Table:
         table.add_row(
             "▶" if entry["in_use"] else "",
             entry["id"],
-            Text(entry["title"]),
+            safe_text(entry["title"]),
             f"{entry['finished']}/{entry['topics']}",
-            Text(entry["source_path"] or "(file moved or reused)"),
+            safe_text(entry["source_path"] or "(file moved or reused)"),
+        )
+    return table
+
+
+def backups_table(rows: Sequence[dict]) -> Table:
+    """`llmpath backups`: newest first, with reason, date and size."""
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Taken")
+    table.add_column("Reason")
+    table.add_column("Size", justify="right")
+    table.add_column("File")
+    for row in rows:
+        size = row["bytes"]
+        table.add_row(
+            local(datetime.fromisoformat(row["taken_at"])),
+            safe_text(row["reason"]),
+            f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB",
+            safe_text(os.path.basename(row["file"])),
         )
     return table
 
@@ -286,13 +348,79 @@ def weeks_table(weeks: Sequence[dict]) -> Table:
     return table
 
 
+def no_estimate_line(recent_topics: int, days: int, hours_left: float) -> Text:
+    """`llmpath stats --eta` without a pace to go on: why, once (not once per phase)."""
+    if recent_topics:
+        why = (
+            f"the {recent_topics} topics finished in the last {days} days have no hour estimates"
+            if recent_topics > 1
+            else f"the topic finished in the last {days} days has no hour estimate"
+        )
+    else:
+        why = f"no topic finished in the last {days} days; `llmpath done TOPIC` starts the count"
+    return line(f"  Finish: no estimate yet ({hours(hours_left)} left): {why}.")
+
+
+SUGGESTIONS = {
+    "new-goal": "`llmpath goal TOPIC` sets a new goal",
+    "clear-goal": "`llmpath goal --clear` offers the whole roadmap again",
+    "clear-goal-to-track": "`llmpath goal --clear` goes back to your track{track}",
+    "pick-track": "`llmpath track` lists tracks to follow",
+    "other-track": "`llmpath track` lists the other tracks",
+    "clear-track": "`llmpath track --clear` offers the whole roadmap",
+    "review": "`llmpath review --every 60d` brings done topics back to revisit",
+}
+
+
+def reached_lines(
+    reached: Reached, suggest: Sequence[str], titles: dict[str, str], track_title: str | None = None
+) -> list[Text]:
+    """What `next` and the dashboard say once the goal, the followed track or the roadmap is finished."""
+    if reached.aim == "goal":
+        names = ", ".join(topic_ref(titles.get(t, t), t) for t in reached.topics)
+        state = "done" if not reached.skipped else "skipped" if not reached.done else "done or skipped"
+        what = f"Goal reached: {names} {'is' if len(reached.topics) == 1 else 'are'} {state}."
+    elif reached.aim == "track":
+        what = f"Track finished: all {reached.total} of its topics are done or skipped."
+    else:
+        what = (
+            f"All {reached.total} topics are finished ({reached.done} done, {reached.skipped} skipped). "
+            "Nothing left to study here."
+        )
+    lines = [line((what, "green"))]
+    if suggest:
+        track = f" {track_title}" if track_title else ""
+        phrases = [SUGGESTIONS[key].replace("{track}", track) for key in suggest]
+        lines.append(line("What now: " + "; ".join(phrases) + "."))
+    return lines
+
+
+def notes_listing(notes: Sequence[dict], *, with_topics: bool) -> Group:
+    """`llmpath notes`: each topic's notes numbered as `note TOPIC --edit N` / `--delete N` take them."""
+    parts: list[RenderableType] = []
+    table: Table | None = None
+    topic = None
+    for note in notes:
+        if table is None or note["topic"] != topic:
+            topic = note["topic"]
+            if with_topics:
+                parts.append(line((note["title"], "bold"), " (", (topic, "cyan"), ")"))
+            table = Table.grid(padding=(0, 2))
+            table.add_column(justify="right", no_wrap=True)
+            table.add_column(style="dim", no_wrap=True)
+            table.add_column()
+            parts.append(Padding(table, (0, 0, 0, 2), expand=False) if with_topics else table)
+        table.add_row(str(note["number"]), local(note["at"]), safe_text(note["text"]))
+    return Group(*parts)
+
+
 def change_line(row: dict) -> Text:
     """One line of `llmpath log`."""
     change = "reviewed" if row["from"] == row["to"] == "done" else f"{row['from']} → {row['to']}"
     line = Text()
     line.append(local(row["at"]), style="dim")
-    line.append(f"  {row['title']} ")
-    line.append(row["id"], style="cyan")
+    line.append(visible(f"  {row['title']} "))
+    line.append(visible(row["id"]), style="cyan")
     line.append(f"  {change}")
     return line
 
@@ -306,15 +434,15 @@ def line(*parts: Part) -> Text:
     text = Text()
     for part in parts:
         if isinstance(part, tuple):
-            text.append(part[0], style=part[1])
+            text.append(visible(part[0]), style=part[1])
         else:
-            text.append(part)
+            text.append(visible(part))
     return text
 
 
 def topic_ref(title: str, topic_id: str) -> str:
     """How a topic is named in messages: its title, then its id in brackets."""
-    return f"{title} ({topic_id})"
+    return visible(f"{title} ({topic_id})")
 
 
 def finding_line(check: str, ok: bool, warning: bool, detail: str) -> Text:
