@@ -24,6 +24,7 @@ from llmpath.errors import RoadmapError
 from llmpath.export import NoteItem, PhaseItem, Snapshot, TopicItem, parse_progress, to_markdown
 from llmpath.planner import Graph, PhaseInfo, TopicInfo
 from llmpath.roadmap import MAX_ROADMAP_BYTES, load_roadmap, parse_roadmap
+from llmpath.terminal import UNSAFE, visible
 
 from .harness import LINE_EDITS, edit_lines
 
@@ -235,6 +236,7 @@ SCALARS = [
     "", "[]", "{}", "-1", "0", "1e999", "null", "~", "true", "[a, b]", "{a: 1}", "&x y", "*x", "*nope",
     "'unterminated", '"\\x"', "!!int x", "!!float 1", "yes", "0o17", "a" * 400, "|", "- a", "python",
     "[python, python]", "[build-mlp]", "[numpy, nope]", "http://x", "Phase: two", "@", "`", "%",
+    "[" + ", ".join(["x"] * 101) + "]", "[" + ", ".join(f"a{i}" for i in range(51)) + "]",
 ]  # fmt: skip
 
 
@@ -416,6 +418,7 @@ def snapshots(draw) -> Snapshot:
 @given(snapshots())
 def test_hostile_titles_and_notes_cannot_break_the_checklist(snapshot: Snapshot) -> None:
     markdown = to_markdown(snapshot)
+    assert UNSAFE.search(markdown) is None  # no control character reaches a terminal that shows the file
     lines = markdown.splitlines()  # every kind of line break, not only "\n"
     topics = [t for p in snapshot.phases for t in p.topics] + snapshot.orphaned
     items = [line for line in lines if line.startswith("- [")]
@@ -441,7 +444,7 @@ def test_hostile_titles_and_notes_cannot_break_the_checklist(snapshot: Snapshot)
     assert [p.id for p in parsed] == [t.id for t in topics]
     for back, topic in zip(parsed, topics, strict=True):
         assert back.status == topic.status
-        title = " ".join(topic.title.split())
+        title = visible(" ".join(topic.title.split()))  # as shown: control characters made visible
         if title:  # an empty title (roadmaps forbid them) reads back as whatever markup is left
             assert back.title == title
 
@@ -518,6 +521,123 @@ def test_non_utf8_bytes_are_refused_with_the_line() -> None:
     assert str(error).startswith(f"x.yaml:{number}:") and "UTF-8" in str(error)
 
 
+def test_too_many_values_are_refused_quickly() -> None:
+    """4 MiB of `[1,1,…]` (1.5 million values) took 49 s and 3.3 GB in `validate`; a file past the limit is
+    now refused before any node is built (`test_edges` runs the 1.5 million through `validate`)."""
+    data = b"schema: 1\nid: x\ntitle: X\nphases: [" + b",".join([b"1"] * 600_000) + b"]\n"
+    error = refused_quickly(data, budget=3.0)
+    assert "more than 500,000 values" in str(error) and len(error.problems) == 1
+
+
 def test_deep_nesting_is_refused() -> None:
     for data in (b"[" * 5000, b"a: " + b"[" * 150 + b"]" * 150, b"{a: " * 5000):
         refused_quickly(data)
+
+
+# --- the edges: long chains, roadmaps that must load, notes (issue 11) ------------------------------------
+
+
+@settings(max_examples=4, deadline=None)
+@given(st.integers(4_000, 6_000), st.data())
+def test_graph_walks_on_long_chains_never_recurse(n: int, data) -> None:
+    """A chain deeper than Python's recursion limit through every walk `show`, `path`, `next`, `graph` and
+    `validate` make (the blocking tree was a RecursionError past ~1,000 topics; Hypothesis itself allows
+    about 2,000 more frames, hence chains of several thousand)."""
+    names = [f"t{i}" for i in range(n)]
+    topics = [TopicInfo(t, t, "p", i) for i, t in enumerate(names)]
+    graph = Graph.from_edges([PhaseInfo("p", "P")], topics, [(names[i], names[i - 1]) for i in range(1, n)])
+    done = data.draw(st.integers(0, n // 2))
+    statuses = {t: "done" for t in names[:done]}
+    open_count = n - 1 - done
+    tree = planner.blocking_tree(graph, statuses, names[-1])
+    assert [depth for depth, _, _ in tree] == list(range(open_count))
+    assert planner.study_path(graph, statuses, [names[-1]]) == names[done:]
+    assert planner.transitive_unlocks(graph, statuses)[names[done]] == open_count
+    assert planner.count_dependents(graph, statuses, names[done]) == open_count
+    assert planner.next_items(graph, statuses, sort="unlocks", goals=[names[-1]])[0]["id"] == names[done]
+    assert planner.redundant_edges(graph) == []
+    info = planner.describe_topic(graph, statuses, names[-1], fields={})
+    assert len(info["blocked_by"]) == open_count
+    from llmpath import graphs as graph_text
+
+    assert graph_text.mermaid(graph, statuses).count(" --> ") == n - 1
+
+
+NAMES = ["a", "b", "c", "d", "e"]
+
+
+@st.composite
+def name_clashing_roadmaps(draw) -> bytes:
+    """Roadmaps whose aliases, replaces and requires are drawn from a handful of names, topic ids among them,
+    so every way two of them can claim the same name comes up: one list twice, both lists of one topic, two
+    topics, a topic's own id."""
+    topic_ids = draw(st.lists(st.sampled_from(NAMES), min_size=1, max_size=4, unique=True))
+    topics = []
+    for index, topic_id in enumerate(topic_ids):
+        topic: dict = {"id": topic_id, "title": f"Topic {topic_id}"}
+        for field in ("aliases", "replaces"):
+            if draw(st.booleans()):
+                topic[field] = draw(st.lists(st.sampled_from([*NAMES, "x", "y"]), max_size=3))
+        if index and draw(st.booleans()):
+            topic["requires"] = draw(st.lists(st.sampled_from(topic_ids[:index]), max_size=2))
+        topics.append(topic)
+    doc = {
+        "schema": 1,
+        "id": "clash",
+        "title": "Clash",
+        "phases": [{"id": "p", "title": "P", "topics": topics}],
+    }
+    return yaml.safe_dump(doc, sort_keys=False).encode()
+
+
+@pytest.fixture
+def clash_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    from llmpath import db
+
+    monkeypatch.setenv("LLMPATH_HOME", str(tmp_path / "home"))
+    return db.open_database(tmp_path / "home" / "llmpath.db")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=name_clashing_roadmaps() | mutated_documents())
+def test_every_roadmap_that_parses_also_loads(clash_engine, tmp_path: Path, data: bytes) -> None:
+    """`validate` passes exactly what the database takes: a file `parse_roadmap` accepts is written by
+    `ensure_synced` without a constraint failure (an alias in one topic and a `replaces` in another used to
+    pass validation and then fail every command with a UNIQUE constraint)."""
+    from llmpath import sync
+
+    try:
+        roadmap = parse_roadmap(data, "x.yaml")
+    except RoadmapError:
+        return
+    path = tmp_path / "clash.yaml"
+    path.write_bytes(data)
+    loaded, report = sync.ensure_synced(clash_engine, path, force=True)
+    assert loaded.id == roadmap.id and report.loaded
+
+
+NOTE_TEXTS = [
+    "\ud800", "a\udced\udca0\udc80b", "\udcff", "\x1b]0;owned\x07", "\x1b[2J", "\u202eevil", "x\x00y",
+    "x" * 65_536, "x" * 65_537, "é" * 32_768, "é" * 32_769, " " * 70_000 + "x", "\n\n", "-", "--",
+]  # fmt: skip
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.sampled_from(NOTE_TEXTS) | st.text(max_size=40))
+def test_any_note_text_is_saved_or_refused_in_one_line(cli_home: Path, text: str) -> None:
+    """Lone surrogates (undecodable argv bytes) and huge notes were tracebacks; now a note is saved or
+    refused with one line, `show` stays fast, and nothing over the limit is stored."""
+    from llmpath.store import MAX_NOTE_BYTES
+
+    result = CliRunner().invoke(app, ["--roadmap", str(MINI), "note", "python", text])
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code in (0, 1, 2), (result.exit_code, result.stderr)
+    if result.exit_code == 2:
+        assert text.startswith("-")  # read as an option: a usage error
+    if result.exit_code == 1:
+        assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1, result.stderr
+    started = time.perf_counter()
+    shown = CliRunner().invoke(app, ["--roadmap", str(MINI), "show", "python", "--json"])
+    assert shown.exit_code == 0 and time.perf_counter() - started < 2.0
+    for note in json.loads(shown.stdout)["notes"]:
+        assert len(note["text"].encode("utf-8")) <= MAX_NOTE_BYTES

@@ -32,23 +32,33 @@ class Problem:
 
 
 class RoadmapError(LlmpathError):
-    """A roadmap file that cannot be used; lists every problem found."""
+    """A roadmap file that cannot be used; lists the problems found (the first few hundred of them).
 
-    SHOWN = 20  # a command's error lists this many; `llmpath validate` prints them all
+    `total` is how many problems were found; `problems` holds at most the loader's `MAX_PROBLEMS` of them.
+    """
 
-    def __init__(self, file: str, problems: list[Problem]):
+    SHOWN = 20  # a command's error lists this many; `llmpath validate` prints every collected one
+
+    def __init__(self, file: str, problems: list[Problem], total: int | None = None):
         self.file = file
         self.problems = problems
+        self.total = max(total or 0, len(problems))
         lines = [p.format(file) for p in problems[: self.SHOWN]]
-        if len(problems) > self.SHOWN:
-            lines.append(f"… and {len(problems) - self.SHOWN} more (llmpath validate {file})")
-        if len(problems) > 1:
-            lines.append(f"{len(problems)} problems in {file}")
+        if self.total > self.SHOWN:
+            lines.append(f"… and {self.total - self.SHOWN:,} more (llmpath validate {file})")
+        if self.total > 1:
+            lines.append(f"{self.total:,} problems in {file}")
         super().__init__("\n".join(lines))
 
 
 class TopicNotFound(LlmpathError):
     pass
+
+
+class UsageError(LlmpathError):
+    """A bad value in how llmpath was started (an environment variable): exit code 2, as a bad option."""
+
+    exit_code = 2
 
 
 class DatabaseError(LlmpathError):

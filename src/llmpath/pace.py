@@ -5,15 +5,16 @@ Pure functions over plain events; `now` is always passed in, so tests inject tim
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from llmpath.vocab import as_utc
+from llmpath.vocab import as_utc, local_time
 
-PACE_WEEKS = 4  # pace is measured over this many recent weeks
+# Pace is measured over this many days up to now: a rolling window, so a calendar boundary (a new week, a
+# new month) never moves it; only time passing and the learner's own completions do.
+PACE_DAYS = 28
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Week:
 
 
 def _local_day(at: datetime) -> date:
-    return as_utc(at).astimezone().date()
+    return local_time(at).date()
 
 
 def weekly(
@@ -63,19 +64,41 @@ def streak(active: Iterable[datetime], now: datetime) -> int:
     return count
 
 
-def hours_per_week(weeks: Sequence[Week]) -> float:
-    """Average over the most recent PACE_WEEKS weeks (including the current one)."""
-    recent = weeks[-PACE_WEEKS:]
-    return sum(w.hours for w in recent) / len(recent) if recent else 0.0
+@dataclass(frozen=True)
+class Pace:
+    """Hours a week over the `days` up to now, and how many completions that rests on."""
+
+    hours_per_week: float
+    topics: int  # topics completed in the window (some may have no hour estimate)
+    days: int = PACE_DAYS
+
+
+def measure(
+    completions: Iterable[Completion], hours: Mapping[str, float | None], now: datetime, days: int = PACE_DAYS
+) -> Pace:
+    """The pace over the `days` up to `now` (a rolling window, not calendar weeks): hours of the topics
+    completed in it, per week. Completions after `now` do not count."""
+    end = as_utc(now)
+    start = end - timedelta(days=days)
+    recent = [c for c in completions if start < as_utc(c.at) <= end]
+    total = sum(hours.get(c.topic_id) or 0.0 for c in recent)
+    return Pace(total * 7 / days, len(recent), days)
 
 
 def finish_date(hours_left: float, pace: float, now: datetime) -> date | None:
-    """When `hours_left` will be done at `pace` hours a week; None without a pace to go on."""
+    """The local day on which `hours_left` will be done at `pace` hours a week; None without a pace.
+
+    Counted from the moment `now`, not from the start of today, so the date moves smoothly with time (two
+    minutes later is the same date, unless the finish itself crosses midnight).
+    """
     if hours_left <= 0:
         return _local_day(now)
     if pace <= 0:
         return None
-    return _local_day(now) + timedelta(days=math.ceil(7 * hours_left / pace))
+    try:
+        return _local_day(as_utc(now) + timedelta(weeks=hours_left / pace))
+    except OverflowError:  # beyond the year 9999
+        return date.max
 
 
 class StatusChange(Protocol):

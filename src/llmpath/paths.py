@@ -19,10 +19,27 @@ MAX_PROGRESS_FILE_BYTES = 16 * 1024 * 1024
 
 
 def data_dir() -> Path:
-    """`LLMPATH_HOME` if set, else the platform's per-user data directory."""
+    """`LLMPATH_HOME` if set, else the platform's per-user data directory.
+
+    `LLMPATH_HOME` must be absolute (after `~` is expanded): a relative one would be a different folder
+    in each working directory, so progress would silently split across databases. It is refused, as Go
+    refuses a relative GOPATH, naming the absolute path it would have meant here.
+    """
     override = os.environ.get(HOME_ENV)
     if override:
-        return Path(override).expanduser()
+        home = Path(override).expanduser()
+        if not home.is_absolute():
+            from llmpath.errors import UsageError
+
+            try:
+                example = f"; for example {HOME_ENV}={Path.cwd() / home}"
+            except OSError:  # the working directory was removed
+                example = ""
+            raise UsageError(
+                f"{HOME_ENV} must be an absolute path, not '{override}' (relative to the working directory, "
+                f"each folder would get a database of its own){example}"
+            )
+        return home
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("llmpath", appauthor=False))
@@ -37,10 +54,26 @@ def backups_dir() -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create `path` readable by its owner only: progress and notes are personal."""
-    if not path.is_dir():
-        path.mkdir(parents=True, mode=0o700, exist_ok=True)
-        path.chmod(0o700)
+    """Create `path` readable by its owner only: progress and notes are personal.
+
+    Missing parents are made 0700 too (`mkdir -p` would give them the umask's 0777 under umask 000); a
+    folder that already exists is left as it is.
+    """
+    if path.is_dir():
+        return path
+    missing = []
+    for folder in (path, *path.parents):
+        if folder.is_dir():
+            break
+        missing.append(folder)
+    for folder in reversed(missing):
+        try:
+            folder.mkdir(mode=0o700)
+        except FileExistsError:
+            if not folder.is_dir():
+                raise
+            continue  # another process made it meanwhile: theirs, not ours to change
+        folder.chmod(0o700)  # mkdir's mode passes through the umask
     return path
 
 

@@ -192,19 +192,23 @@ def study_path(graph: Graph, statuses: Statuses, targets: Iterable[str]) -> list
 
 
 def blocking_tree(graph: Graph, statuses: Statuses, topic_id: str) -> list[tuple[int, str, bool]]:
-    """Open prerequisites blocking a topic, depth-first: `(depth, topic id, already listed above)`."""
+    """Open prerequisites blocking a topic, depth-first: `(depth, topic id, already listed above)`.
+
+    A stack of iterators rather than recursion: a chain of thousands of topics is as deep as it is long.
+    """
     rows: list[tuple[int, str, bool]] = []
     listed: set[str] = set()
-
-    def visit(current: str, depth: int) -> None:
-        for required in graph.in_roadmap_order(open_prerequisites(graph, statuses, current)):
-            repeat = required in listed
-            rows.append((depth, required, repeat))
-            listed.add(required)
-            if not repeat:
-                visit(required, depth + 1)
-
-    visit(topic_id, 0)
+    stack = [iter(graph.in_roadmap_order(open_prerequisites(graph, statuses, topic_id)))]
+    while stack:
+        required = next(stack[-1], None)
+        if required is None:
+            stack.pop()
+            continue
+        repeat = required in listed
+        rows.append((len(stack) - 1, required, repeat))
+        listed.add(required)
+        if not repeat:
+            stack.append(iter(graph.in_roadmap_order(open_prerequisites(graph, statuses, required))))
     return rows
 
 
@@ -346,6 +350,95 @@ def scope_of(
     if track is not None and not goals:
         scope = set(track.topics) if scope is None else scope & set(track.topics)
     return scope
+
+
+class Reached(NamedTuple):
+    """An aim the learner has reached: `next` and the dashboard say so and suggest what to do now."""
+
+    aim: str  # "goal", "track" or "roadmap" (every topic finished)
+    topics: tuple[str, ...]  # the goals, for aim "goal"; else empty
+    total: int  # topics the aim counts: the goals, the track's topics or the roadmap's
+    done: int
+    skipped: int
+
+
+def aim_reached(
+    graph: Graph, statuses: Statuses, *, goals: Sequence[str] = (), track: TrackInfo | None = None
+) -> Reached | None:
+    """What the learner has reached of what they aimed for, or None while something is left to do.
+
+    The whole roadmap finished is the biggest news, so it comes first. Then a goal (while one is set, it is
+    the aim, even inside a track; goals the roadmap no longer has are left out), then the followed track.
+    """
+
+    def reached(aim: str, topic_ids: Sequence[str]) -> Reached | None:
+        if not all(is_satisfied(statuses, t) for t in topic_ids):  # stops at the first open topic
+            return None
+        counted = [status_of(statuses, t) for t in topic_ids]
+        return Reached(aim, (), len(counted), counted.count("done"), counted.count("skipped"))
+
+    everything = reached("roadmap", list(graph.topics))
+    if everything is not None and graph.topics:
+        return everything
+    if any(g in graph.topics for g in goals):
+        return goal_reached(graph, statuses, goals)
+    if track is not None:
+        return reached("track", [t for t in track.topics if t in graph.topics])
+    return None
+
+
+def goal_reached(graph: Graph, statuses: Statuses, goals: Sequence[str]) -> Reached | None:
+    """The goals (those the roadmap still has) when every one is done or skipped, else None."""
+    aims = tuple(g for g in goals if g in graph.topics)
+    counted = [status_of(statuses, g) for g in aims]
+    if not aims or any(status not in SATISFIED for status in counted):
+        return None
+    return Reached("goal", aims, len(aims), counted.count("done"), counted.count("skipped"))
+
+
+def what_now(
+    reached: Reached, *, track: TrackInfo | None, track_left: bool, has_tracks: bool, review_on: bool
+) -> tuple[str, ...]:
+    """What to suggest once an aim is reached, as keys that `render` puts into words.
+
+    `track_left`: the followed track still has topics to do (clearing a reached goal leads back to it).
+    """
+    if reached.aim == "roadmap":
+        return () if review_on else ("review",)
+    if reached.aim == "goal":
+        if track is not None:  # clearing the goal leads back to the track, finished or not
+            return ("new-goal", "clear-goal-to-track", *(() if track_left else ("other-track",)))
+        return ("new-goal", "clear-goal", *(("pick-track",) if has_tracks else ()))
+    return ("other-track", "new-goal", "clear-track")
+
+
+def already_finished(statuses: Statuses, topic_ids: Iterable[str]) -> list[str]:
+    """The topics among `topic_ids` that are done or skipped: a goal that cannot be aimed for any more."""
+    return [t for t in topic_ids if is_satisfied(statuses, t)]
+
+
+def number_notes(graph: Graph, notes: Iterable[tuple[str, datetime, str]]) -> list[dict[str, Any]]:
+    """Notes `(topic id, at, text)`, oldest first, as `notes` lists them: grouped by topic in roadmap order
+    (topics the roadmap no longer has last, by id), numbered from 1 within each topic. That number is what
+    `note TOPIC --edit N` and `--delete N` take."""
+    by_topic: dict[str, list[tuple[datetime, str]]] = {}
+    for topic_id, at, text in notes:
+        by_topic.setdefault(topic_id, []).append((at, text))
+    order = sorted(
+        by_topic,
+        key=lambda t: (t not in graph.topics, graph.topics[t].position if t in graph.topics else 0, t),
+    )
+    return [
+        {
+            "topic": topic_id,
+            "title": graph.topics[topic_id].title if topic_id in graph.topics else topic_id,
+            "number": number,
+            "at": at,
+            "text": text,
+        }
+        for topic_id in order
+        for number, (at, text) in enumerate(by_topic[topic_id], start=1)
+    ]
 
 
 def next_topics(

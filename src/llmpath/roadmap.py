@@ -14,7 +14,7 @@ import gc
 import graphlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
@@ -25,6 +25,20 @@ ROADMAP_FORMAT_VERSION = 1  # the `schema:` a roadmap file declares (not the dat
 # "Billion laughs": a few YAML aliases can expand into billions of nodes. Count the nodes the document would
 # expand to and refuse it past this many.
 MAX_EXPANDED_NODES = 1_000_000
+# Values (scalars, lists, mappings) in the file itself, counted before it is turned into Python objects: the
+# synthetic 20,000-topic benchmark roadmap holds about 230,000, while 4 MiB of `[1,1,1,…]` holds two million,
+# which would take a minute and gigabytes to build and check.
+MAX_VALUES = 500_000
+# Problems collected and listed (by `validate`; a command's error lists `RoadmapError.SHOWN`); past these,
+# problems are only counted. "Did you mean" hints compare a name with every id in the file, so they stop
+# after this many comparisons in all (well under a second): a large file of typos gets its first hints only.
+MAX_PROBLEMS = 200
+HINT_COMPARISONS = 10_000
+# Lengths of a topic's lists. Far above what a topic of a few hours to a couple of weeks of study needs; a
+# longer list is a generated or broken file, and refusing it early keeps one topic from costing seconds.
+MAX_REQUIRES = 100
+MAX_LIST_ITEMS = 100  # concepts, tools, resources
+MAX_NAMES = 50  # aliases, replaces, sources
 
 ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN, max_length=80)]
@@ -63,18 +77,27 @@ class Topic(_Strict):
     id: Id = Field(description="Stable kebab-case id; progress is stored under it.")
     title: OneLine
     summary: Text = ""
-    requires: list[Id] = Field(default_factory=list, description="Direct prerequisite topic ids (any phase).")
-    concepts: list[OneLine] = Field(default_factory=list)
-    tools: list[OneLine] = Field(default_factory=list)
-    resources: list[Resource] = Field(default_factory=list)
+    requires: list[Id] = Field(
+        default_factory=list,
+        max_length=MAX_REQUIRES,
+        description="Direct prerequisite topic ids (any phase).",
+    )
+    concepts: list[OneLine] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    tools: list[OneLine] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
+    resources: list[Resource] = Field(default_factory=list, max_length=MAX_LIST_ITEMS)
     difficulty: Difficulty | None = None
     hours: float | None = Field(default=None, gt=0, le=10_000, description="Rough study estimate.")
     sources: list[Id] = Field(
-        default_factory=list, description="Ids of the roadmap's sources covering this topic."
+        default_factory=list,
+        max_length=MAX_NAMES,
+        description="Ids of the roadmap's sources covering this topic.",
     )
-    aliases: list[Id] = Field(default_factory=list, description="Other names a user may type for this topic.")
+    aliases: list[Id] = Field(
+        default_factory=list, max_length=MAX_NAMES, description="Other names a user may type for this topic."
+    )
     replaces: list[Id] = Field(
         default_factory=list,
+        max_length=MAX_NAMES,
         description="Ids this topic had in earlier versions of the roadmap; their progress moves here.",
     )
     kind: Literal["topic", "project"] = "topic"
@@ -194,11 +217,13 @@ def _parse_and_check(data: bytes, file: str) -> Roadmap:
         roadmap = Roadmap.model_validate(raw)
     except ValidationError as exc:
         lines = _LineMap(data)
-        raise RoadmapError(file, [_problem_from_pydantic(e, raw, lines) for e in exc.errors()]) from None
+        errors = exc.errors(include_url=False)[:MAX_PROBLEMS]
+        problems = [_problem_from_pydantic(e, raw, lines) for e in errors]
+        raise RoadmapError(file, problems, exc.error_count()) from None
     problems = check_references(roadmap)
     if problems:
         lines = _LineMap(data)
-        raise RoadmapError(file, [lines.locate(p) for p in problems])
+        raise RoadmapError(file, [lines.locate(p) for p in problems[:MAX_PROBLEMS]], len(problems))
     return roadmap
 
 
@@ -261,6 +286,7 @@ def _parse_yaml(data: bytes, file: str) -> Any:
 
     loader = _yaml_loader_class()(text)
     try:
+        _check_value_count(text, file)
         node = loader.get_single_node()
         if node is None:
             raise _error(file, "file holds no YAML document")
@@ -300,6 +326,45 @@ def _parse_yaml(data: bytes, file: str) -> Any:
     return raw
 
 
+def _check_value_count(text: str, file: str) -> None:
+    """Refuse a file of more than `MAX_VALUES` values before a single node is built.
+
+    libyaml counts a file's parser events in C without building anything (60 ms for the 20,000-topic
+    benchmark roadmap); every value is one event (a list or a mapping two), so a count under the limit
+    settles it. Only a file past it is counted value by value, stopping at the limit: 4 MiB of `[1,1,…]` is
+    refused in under a second. A small file cannot hold that many values (each takes at least a character or
+    two of text), so it is not parsed twice.
+    """
+    if len(text) <= MAX_VALUES // 4:
+        return
+    import yaml
+
+    counter = _yaml_loader_class()(text)
+    try:
+        raw_parse = getattr(counter, "raw_parse", None)  # only the C loader has it
+        if raw_parse is not None and raw_parse() <= MAX_VALUES:
+            return
+    finally:
+        counter.dispose()
+    scanner = _yaml_loader_class()(text)
+    try:
+        count = 0
+        while scanner.check_event():
+            event = scanner.get_event()
+            if isinstance(event, yaml.NodeEvent):
+                count += 1
+                if count > MAX_VALUES:
+                    mark = event.start_mark
+                    raise _error(
+                        file,
+                        f"more than {MAX_VALUES:,} values (scalars, lists and mappings); roadmaps are "
+                        "limited to that many",
+                        line=mark.line + 1 if mark else None,
+                    )
+    finally:
+        scanner.dispose()
+
+
 def _check_expansion(root: Any, file: str) -> None:
     """Refuse alias bombs before constructing: count the nodes the document would expand to."""
     import yaml
@@ -334,16 +399,29 @@ def _check_expansion(root: Any, file: str) -> None:
 # --- validation for authors ------------------------------------------------------------------------------
 
 
-def validate_file(path: str | Path) -> tuple[Roadmap | None, list[Problem], list[Problem]]:
+class Validation(NamedTuple):
+    """Everything `llmpath validate` reports. `errors` and `warnings` hold at most `MAX_PROBLEMS` each;
+    `error_count` and `warning_count` say how many were found."""
+
+    roadmap: Roadmap | None  # None when the file has errors
+    errors: list[Problem]
+    warnings: list[Problem]
+    error_count: int
+    warning_count: int
+
+
+def validate_file(path: str | Path) -> Validation:
     """Everything `llmpath validate` reports: the roadmap (if valid), its errors, and its warnings."""
     path = Path(path)
     try:
         data = read_roadmap_bytes(path)
         roadmap = parse_roadmap(data, str(path))
     except RoadmapError as exc:
-        return None, exc.problems, []
-    lines = _LineMap(data)
-    return roadmap, [], [lines.locate(p) for p in lint_roadmap(roadmap)]
+        return Validation(None, exc.problems, [], exc.total, 0)
+    warnings = lint_roadmap(roadmap)
+    lines = _LineMap(data) if warnings else None
+    located = [lines.locate(p) for p in warnings[:MAX_PROBLEMS]] if lines else []
+    return Validation(roadmap, [], located, 0, len(warnings))
 
 
 def lint_roadmap(roadmap: Roadmap) -> list[Problem]:
@@ -430,7 +508,10 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
 
     source_ids = {source.id for source in roadmap.sources}
     names: dict[str, str] = {topic.id: topic.id for _, topic in located}  # alias or id -> topic id
-    replaced: dict[str, str] = {}
+    # Aliases and replaced ids share one table in the database (an old id is looked up like an alias), so
+    # each may be claimed once across both lists of every topic: `(topic id, "aliases" or "replaces")`.
+    claimed: dict[str, tuple[str, str]] = {}
+    hints = _Hints()
     for loc, topic in located:
 
         def problem(message: str, field: str, hint: str = "") -> None:
@@ -442,12 +523,10 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
             if required == topic.id:
                 problem("requires itself", "requires")
             elif required not in topic_ids:
-                problem(
-                    f"requires unknown topic '{required}'", "requires", _did_you_mean(required, topic_ids)
-                )
+                problem(f"requires unknown topic '{required}'", "requires", hints(required, topic_ids))
         for source in topic.sources:
             if source not in source_ids:
-                hint = _did_you_mean(source, source_ids) or "declare it under `sources:` at the top"
+                hint = hints(source, source_ids) or "declare it under `sources:` at the top"
                 problem(f"names unknown source '{source}'", "sources", hint)
         for alias in topic.aliases:
             owner = names.get(alias)
@@ -456,15 +535,18 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
                 problem(f"alias '{alias}' is already {what} of topic '{owner}'", "aliases")
             elif owner == topic.id and alias == topic.id:
                 problem(f"alias '{alias}' repeats the topic's own id", "aliases")
-            names[alias] = topic.id
+            elif alias in claimed:
+                problem(_claimed_twice(alias, "aliases", topic.id, *claimed[alias]), "aliases")
+            names.setdefault(alias, topic.id)
+            claimed.setdefault(alias, (topic.id, "aliases"))
         for old in topic.replaces:
             if old in topic_ids:
                 problem(f"replaces '{old}', which is still a topic id", "replaces")
-            elif old in replaced and replaced[old] != topic.id:
-                problem(f"'{old}' is already replaced by topic '{replaced[old]}'", "replaces")
-            replaced[old] = topic.id
+            elif old in claimed:
+                problem(_claimed_twice(old, "replaces", topic.id, *claimed[old]), "replaces")
+            claimed.setdefault(old, (topic.id, "replaces"))
 
-    problems += _track_problems(roadmap, topic_ids)
+    problems += _track_problems(roadmap, topic_ids, hints)
     cycle = find_cycle({t.id: [r for r in t.requires if r in topic_ids and r != t.id] for _, t in located})
     if cycle:
         problems.append(
@@ -478,7 +560,18 @@ def check_references(roadmap: Roadmap) -> list[Problem]:
     return problems
 
 
-def _track_problems(roadmap: Roadmap, topic_ids: set[str]) -> list[Problem]:
+def _claimed_twice(name: str, field: str, topic_id: str, owner: str, owner_field: str) -> str:
+    """Why `name` cannot be listed under `field` of `topic_id` when `owner` already lists it."""
+    if owner == topic_id and owner_field == field:
+        return f"lists '{name}' twice under {field}"
+    if owner == topic_id:
+        return f"'{name}' is listed under both aliases and replaces; keep it in one of them"
+    if owner_field == "aliases":
+        return f"'{name}' is already an alias of topic '{owner}'"
+    return f"'{name}' is already replaced by topic '{owner}'"
+
+
+def _track_problems(roadmap: Roadmap, topic_ids: set[str], hints: _Hints) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[str] = set()
     for index, track in enumerate(roadmap.tracks):
@@ -496,7 +589,7 @@ def _track_problems(roadmap: Roadmap, topic_ids: set[str]) -> list[Problem]:
                     Problem(
                         f"goal '{goal}' is not a topic",
                         place=place,
-                        hint=_did_you_mean(goal, topic_ids),
+                        hint=hints(goal, topic_ids),
                         loc=("tracks", index, "goals"),
                     )
                 )
@@ -532,42 +625,69 @@ def _did_you_mean(name: str, choices: set[str]) -> str:
     return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else ""
 
 
+class _Hints:
+    """Hints ("did you mean …?") while `HINT_COMPARISONS` lasts: difflib compares a name with every choice,
+    so hints for every typo of a 20,000-topic file would take minutes. Past the budget a problem has none."""
+
+    def __init__(self) -> None:
+        self.left = HINT_COMPARISONS
+
+    def __call__(self, name: str, choices: set[str]) -> str:
+        if len(choices) > self.left:
+            self.left = 0
+            return ""
+        self.left -= len(choices)
+        return _did_you_mean(name, choices)
+
+
 # --- locating problems in the file ------------------------------------------------------------------------
 
 
 class _LineMap:
-    """Line numbers of every key and list item, by path; built only when there is something to report."""
+    """Line numbers of keys and list items, by path; built only when there is something to report.
+
+    The YAML node tree is kept and each path looked up in it when asked for, so reporting a few problems in
+    a large file does not walk every node (nor recurse, however deep the file nests).
+    """
 
     def __init__(self, data: bytes):
-        self.lines: dict[tuple[Any, ...], int] = {}
+        self.root: Any = None
+        self._keys: dict[int, dict[Any, tuple[int, Any]]] = {}  # id(mapping node) -> key -> (line, value)
         try:
             import yaml
 
-            node = yaml.compose(data.decode("utf-8-sig"), Loader=_yaml_loader_class())
+            self.root = yaml.compose(data.decode("utf-8-sig"), Loader=_yaml_loader_class())
         except Exception:  # only called on files that already parsed; be safe regardless
             return
-        self._walk(node, ())
-
-    def _walk(self, node: Any, path: tuple[Any, ...]) -> None:
-        import yaml
-
-        self.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                child = (*path, key.value)
-                self.lines[child] = key.start_mark.line + 1
-                self._walk(value, child)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                self._walk(item, (*path, index))
 
     def line_of(self, loc: tuple[Any, ...]) -> int | None:
-        """The line of `loc`, or of the nearest enclosing key that has one."""
-        for end in range(len(loc), -1, -1):
-            line = self.lines.get(tuple(loc[:end]))
-            if line is not None:
-                return line
-        return None
+        """The line of `loc` (of its key, for a mapping's value), or of the nearest enclosing one."""
+        import yaml
+
+        node = self.root
+        if node is None:
+            return None
+        line: int = node.start_mark.line + 1
+        for part in loc:
+            child = None
+            if isinstance(node, yaml.MappingNode):
+                keys = self._keys.get(id(node))
+                if keys is None:  # indexed once: a mapping may have many keys and many problems
+                    keys = self._keys[id(node)] = {}
+                    for key, value in node.value:
+                        if isinstance(key, yaml.ScalarNode):
+                            keys.setdefault(key.value, (key.start_mark.line + 1, value))
+                if part in keys:
+                    line, child = keys[part]
+            elif (
+                isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value)
+            ):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+            if child is None:
+                break
+            node = child
+        return line
 
     def locate(self, problem: Problem) -> Problem:
         return Problem(
@@ -595,6 +715,11 @@ def _problem_from_pydantic(error: Any, raw: Any, lines: _LineMap) -> Problem:
         message = f"{field}: {error['input']!r} is not an http(s) URL"
     elif kind == "string_pattern_mismatch":
         message = f"{field}: must be a single line of text"
+    elif kind == "too_long":
+        context = error.get("ctx", {})
+        actual = context.get("actual_length")
+        message = f"{field}: {'too many items' if actual is None else f'{actual:,} items'}; at most "
+        message += f"{context.get('max_length', '?'):,} are allowed"
     elif kind == "literal_error" and rest == ("schema",):
         message = (
             f"schema: this llmpath reads roadmap schema {ROADMAP_FORMAT_VERSION}, not {error['input']!r}"

@@ -215,11 +215,79 @@ def set_dates(
         row.finished_at = finished_at or at
 
 
+# A note is what the learner found out: a few lines, at most a few pages. 64 KiB is some 30 printed pages, far
+# more than a note needs, and small enough that `show`, `notes` and the exports stay instant (a 15 MB note
+# took `show` two minutes to lay out). Longer texts belong in a file whose name the note gives.
+MAX_NOTE_BYTES = 64 * 1024
+
+
+def check_note(text: str, what: str = "the note") -> None:
+    """Refuse a note that could not be stored or shown quickly: text that is not UTF-8 (bytes a terminal or
+    editor could not decode arrive as lone surrogates, which SQLite cannot store) or over `MAX_NOTE_BYTES`.
+    `LlmpathError` says what is wrong and that nothing was saved."""
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as exc:
+        raise LlmpathError(
+            f"{what} is not UTF-8 text (character {exc.start + 1} is a byte that could not be decoded; "
+            "check your terminal's or editor's encoding); nothing saved"
+        ) from None
+    if size > MAX_NOTE_BYTES:
+        raise LlmpathError(
+            f"{what} is longer than {MAX_NOTE_BYTES // 1024} KiB, the most a note holds (keep a longer text "
+            "in a file and note where it is); nothing saved"
+        )
+
+
 def add_note(session: Session, *, roadmap_id: str, topic_id: str, text: str, at: datetime) -> Note:
+    check_note(text, f"the note on '{topic_id}'")
     note = Note(roadmap_id=roadmap_id, topic_id=topic_id, text=text, at=at)
     session.add(note)
     session.flush()
     return note
+
+
+class NoteRow(NamedTuple):
+    """One stored note with its primary key (what editing and deleting need)."""
+
+    id: int
+    topic_id: str
+    at: datetime
+    text: str
+
+
+def list_notes(session: Session, *, roadmap_id: str, topic_id: str | None = None) -> list[NoteRow]:
+    """Notes with their ids, oldest first (ties by id): a note's number is its place in a topic's list."""
+    query = select(Note.id, Note.topic_id, Note.at, Note.text).where(Note.roadmap_id == roadmap_id)
+    if topic_id is not None:
+        query = query.where(Note.topic_id == topic_id)
+    rows = session.connection().execute(query.order_by(col(Note.at), col(Note.id)))
+    return [NoteRow._make(row) for row in rows]
+
+
+def note_by_number(session: Session, *, roadmap_id: str, topic_id: str, number: int) -> NoteRow:
+    """A topic's note `number` (1 = its oldest), or an error naming the topic and how many notes it has."""
+    notes = list_notes(session, roadmap_id=roadmap_id, topic_id=topic_id)
+    if not 1 <= number <= len(notes):
+        count = f"{len(notes)} note{'' if len(notes) == 1 else 's'}" if notes else "no notes"
+        listing = f"; `llmpath notes {topic_id}` lists them" if notes else ""
+        raise LlmpathError(f"topic '{topic_id}' has {count}, so there is no note {number}{listing}")
+    return notes[number - 1]
+
+
+def update_note(session: Session, *, roadmap_id: str, note_id: int, text: str) -> None:
+    """Replace a note's text (its date stays: it is when the note was first written)."""
+    check_note(text)
+    note = session.get(Note, note_id)
+    if note is None or note.roadmap_id != roadmap_id:
+        raise LlmpathError("that note was deleted meanwhile; nothing saved")
+    note.text = text
+    session.add(note)
+    session.flush()
+
+
+def delete_note(session: Session, *, roadmap_id: str, note_id: int) -> None:
+    session.exec(delete(Note).where(col(Note.roadmap_id) == roadmap_id, col(Note.id) == note_id))
 
 
 # --- tracks, goals and settings -----------------------------------------------------------------------------

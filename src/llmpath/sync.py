@@ -44,6 +44,8 @@ class SyncReport:
     topics: int = 0
     moved: list[tuple[str, str]] = field(default_factory=list)  # (old id, new id) whose progress moved
     backup: Path | None = None
+    # The file is missing or invalid, so the copy loaded before is in use: the one line that says so.
+    warning: str | None = None
 
 
 @dataclass
@@ -59,17 +61,23 @@ class Workspace:
 
 
 def roadmap_file_in_use(override: str | None = None) -> Path:
-    """The roadmap file a command would use, without loading it (for `paths`, `doctor`)."""
+    """The roadmap file a command would use, without loading it (for `paths`)."""
     with db.reading(db.open_database()) as session:
         return paths.roadmap_path_in_use(store.load_settings(session), override)
 
 
 def open_workspace(roadmap: str | None = None, *, force_sync: bool = False) -> Workspace:
+    """The database and the roadmap in use. A roadmap file that moved or broke since it was last loaded
+    does not stop a command: the copy in the database is used, with a warning (`report.warning`);
+    `force_sync` (`llmpath sync`) is about the file itself, so there its problems are errors."""
+    import os
+
     engine = db.open_database()
     with db.reading(engine) as session:
         settings = store.load_settings(session)
     path = paths.roadmap_path_in_use(settings, roadmap)
-    loaded, report = ensure_synced(engine, path, force=force_sync)
+    one_off = bool(roadmap or os.environ.get(paths.ROADMAP_ENV))
+    loaded, report = ensure_synced(engine, path, force=force_sync, keep_last=not force_sync, one_off=one_off)
     return Workspace(engine, loaded.id, loaded.title, path, report, settings)
 
 
@@ -78,16 +86,28 @@ class LoadedRoadmap(NamedTuple):
     title: str
 
 
-def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[LoadedRoadmap, SyncReport]:
+def ensure_synced(
+    engine: Engine, path: Path, *, force: bool = False, keep_last: bool = False, one_off: bool = False
+) -> tuple[LoadedRoadmap, SyncReport]:
     """Load the roadmap file into the database if it changed since the last load (or if `force`).
 
     The check is cheap first: size and times against the stored ones, then the content hash; only a
     changed file is parsed. An invalid file raises before anything is written.
+
+    With `keep_last`, a file that is missing or invalid but was loaded from this path before is no error:
+    the copy in the database is used, and `report.warning` says so, how to fix it and how to point
+    llmpath elsewhere (`one_off`: the file came from --roadmap or LLMPATH_ROADMAP, not `llmpath use`).
+    A file never loaded before has no copy to fall back on and still raises.
     """
+    if not str(path).isascii():
+        try:  # the path is stored as text: a name with bytes that are not UTF-8 cannot be
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            raise LlmpathError(f"{path}: the file's name is not UTF-8 text; rename the file") from None
     try:
-        stat = path.stat()
+        stat: stat_result | None = path.stat()
     except OSError:
-        raise LlmpathError(f"{path}: roadmap file not found") from None
+        stat = None
     with db.reading(engine) as session:
         record = (
             session.connection()
@@ -106,6 +126,11 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
             )
             .first()
         )
+    if stat is None:
+        if keep_last and record is not None:
+            return _last_copy(engine, record.id, record.title, path, None, one_off)
+        hint = f" (if it moved: {_point_elsewhere(one_off)})" if record is not None else ""
+        raise LlmpathError(f"{path}: roadmap file not found{hint}")
     if (
         record is not None
         and not force
@@ -114,7 +139,12 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
     ):
         return LoadedRoadmap(record.id, record.title), SyncReport()
 
-    data = _read_small_file(path, stat.st_size)
+    try:
+        data = _read_small_file(path, stat.st_size)
+    except LlmpathError as problem:
+        if keep_last and record is not None:
+            return _last_copy(engine, record.id, record.title, path, problem, one_off)
+        raise
     content_hash = hashlib.sha256(data).hexdigest()
     if record is not None and not force and record.content_hash == content_hash:
         with db.writing(engine) as session:
@@ -129,7 +159,12 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
 
     from llmpath.roadmap import gc_paused, parse_roadmap
 
-    roadmap = parse_roadmap(data, str(path))
+    try:
+        roadmap = parse_roadmap(data, str(path))
+    except LlmpathError as problem:
+        if keep_last and record is not None:
+            return _last_copy(engine, record.id, record.title, path, problem, one_off)
+        raise
     with db.reading(engine) as session:
         connection = session.connection()
         previous_hash = connection.execute(
@@ -147,6 +182,43 @@ def ensure_synced(engine: Engine, path: Path, *, force: bool = False) -> tuple[L
     with db.writing(engine) as session, gc_paused():
         _write_roadmap(session, roadmap, path, content_hash, stat, report)
     return LoadedRoadmap(roadmap.id, roadmap.title), report
+
+
+def _last_copy(
+    engine: Engine, roadmap_id: str, title: str, path: Path, problem: LlmpathError | None, one_off: bool
+) -> tuple[LoadedRoadmap, SyncReport]:
+    """The roadmap as last loaded from `path`, with the one warning line that says why and what to do:
+    `problem` is what is wrong with the file, None when it is missing."""
+    from llmpath.vocab import local_time
+
+    with db.reading(engine) as session:
+        loaded_at = (
+            session.connection()
+            .execute(sa_select(col(RoadmapRecord.loaded_at)).where(col(RoadmapRecord.id) == roadmap_id))
+            .scalar_one()
+        )
+    copy = f"the copy of '{title}' loaded {local_time(loaded_at).date().isoformat()}"
+    if problem is None:
+        warning = (
+            f"warning: roadmap file {path} is missing; using {copy}. If it moved: {_point_elsewhere(one_off)}"
+        )
+    else:
+        count = getattr(problem, "total", 1)
+        first = next(iter(str(problem).splitlines()), "")
+        what = "an error" if count == 1 else f"{count:,} errors, the first"
+        back = "" if one_off else ", or `llmpath use default`"
+        warning = (
+            f"warning: roadmap file {path} has {what} ({first}); using {copy} until it is fixed "
+            f"(`llmpath validate {path}`){back}"
+        )
+    return LoadedRoadmap(roadmap_id, title), SyncReport(warning=warning)
+
+
+def _point_elsewhere(one_off: bool) -> str:
+    """How to point llmpath at a roadmap file's new place."""
+    if one_off:
+        return "point --roadmap (or LLMPATH_ROADMAP) at its new place"
+    return "`llmpath use NEWPATH`; or `llmpath use default`"
 
 
 def _read_small_file(path: Path, size: int) -> bytes:

@@ -16,6 +16,9 @@ ROADMAP_SETTING: Final = "roadmap_path"  # the roadmap `llmpath use` chose
 REVIEW_SETTING: Final = "review_every_days"  # `llmpath review --every`
 ETA_SETTING: Final = "eta"  # `llmpath config eta on|off`
 CONFIG_SETTINGS: Final[dict[str, tuple[str, ...]]] = {ETA_SETTING: ("on", "off")}  # what `config` may set
+# The learner's own preferences, which a JSON backup carries (with the followed track, `track_setting`). The
+# roadmap in use is a path on this machine, so it stays behind.
+LEARNER_SETTINGS: Final[tuple[str, ...]] = (REVIEW_SETTING, ETA_SETTING)
 
 
 def track_setting(roadmap_id: str) -> str:
@@ -26,3 +29,14 @@ def track_setting(roadmap_id: str) -> str:
 def as_utc(at: datetime) -> datetime:
     """A datetime in UTC; a naive one is taken to be UTC already (as SQLite hands them back)."""
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def local_time(at: datetime) -> datetime:
+    """`at` in the local time zone, for display. A time the local zone cannot represent (a stored
+    9999-12-31 23:59 UTC east of Greenwich, 0001-01-01 00:00 west of it) stays in UTC: no stored date may
+    crash a command, in any time zone."""
+    utc = as_utc(at)
+    try:
+        return utc.astimezone()
+    except (OverflowError, ValueError, OSError):
+        return utc
