@@ -6,6 +6,12 @@ lost, damaged or crashed.
     python benchmarks/reliability.py --writers 4 --writes 20 --kills 30 --fuzz-topics 200
     python benchmarks/reliability.py --writer-mode exec   # writers are `python -m llmpath` interpreters
 
+Then the cases of issue 11, in-process: simulated months of use exported and imported back (in both formats
+nothing may change, and a JSON backup in a fresh home gives the same log, stats, review), roadmaps, notes and
+imports full of terminal control characters (none may reach the output), and pathological inputs (long
+prerequisite chains, deeply nested JSON, lone surrogates, extreme dates in other time zones, an unwritable
+backups folder, a 60,000-space markdown line) that must never end in a traceback.
+
 Everything happens in a temporary directory (`LLMPATH_HOME` points there); nothing else is touched.
 
 Processes are forked from a "fork server" (tests/harness.py, shared with tests/test_reliability.py) that
@@ -23,6 +29,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -31,7 +38,11 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 # The fork server, its results and the database checks are shared with tests/test_reliability.py: they live
 # in tests/harness.py, importable as `tests.harness` once the repository root is on sys.path (this file is
@@ -420,6 +431,547 @@ def bench_fuzz(work: Path, topics: int, roadmaps: int, roadmaps_cli: int, rng: r
     return figures
 
 
+# --- issue 11: round trips, terminal safety, the edges --------------------------------------------------
+#
+# In-process like the fuzzing (CliRunner, NO_COLOR), each case in a home of its own. A group whose fix is not
+# in the code reports "not measured" (and why) instead of failing: round trips and extreme dates need export
+# format 2, hostile text needs llmpath.terminal, the problem-8 sizes need their `MAX_…` limit (without it they
+# take minutes and gigabytes), and the 60,000-space markdown line needs a 12,000-space probe under 1 s.
+
+# What must never reach a terminal: C0 controls but tab and newline, DEL, C1 controls, bidi controls.
+RAW_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+HOSTILE = [
+    "\x1b]0;owned\x07",  # OSC 0: the window title
+    "\x1b[2J\x1b[H",  # CSI: clear the screen
+    "\x1b]8;;https://evil.example/\x1b\\click here\x1b]8;;\x1b\\",  # OSC 8: a hidden hyperlink
+    "\u202eexe.txt",  # a bidi override
+    "\u2066isolate\u2069",
+    "\x07bell",
+    "\x9b2J",  # C1 CSI
+    "\x9d0;c1 title\x9c",  # C1 OSC
+    "\x1bP+q544e\x1b\\",  # DCS
+    "back\x08\x08\x7f",
+    "over\rwrite",
+]  # fmt: skip
+LEARNER_TABLES = ("progress", "event", "note", "goal", "setting")
+
+
+def _ready_round_trips() -> str | None:
+    from llmpath import export
+
+    if export.EXPORT_FORMAT_VERSION < 2:
+        return "the lossless export (format version 2) is not in the code yet"
+    return None
+
+
+def _ready_terminal() -> str | None:
+    import importlib.util
+
+    if importlib.util.find_spec("llmpath.terminal") is None:
+        return "terminal-safe output (llmpath.terminal) is not in the code yet"
+    return None
+
+
+def _limit(*fragments: str) -> str | None:
+    """The name of a `MAX_…` constant whose name holds one of `fragments`, in the modules that keep limits."""
+    import importlib
+
+    for module in ("paths", "roadmap", "store", "export", "vocab"):
+        found = importlib.import_module(f"llmpath.{module}")
+        for name in dir(found):
+            if name.startswith("MAX_") and any(fragment in name for fragment in fragments):
+                return f"{module}.{name}"
+    return None
+
+
+@dataclass
+class EdgeFigures:
+    round_trips: int = 0  # simulated months exported and imported back
+    markdown_changed: int = 0  # a markdown export imported into the same home changed a learner table
+    json_changed: int = 0  # the same with the JSON export
+    fresh_differs: int = 0  # a JSON backup in a fresh home gave different log/stats/review/status
+    hostile_runs: int = 0  # command runs over a roadmap, notes and imports full of control characters
+    hostile_leaks: int = 0  # runs whose stdout or stderr held a raw control character
+    edge_cases: int = 0  # the pathological inputs of issue 11 (problems 7 and 8)
+    edge_crashes: int = 0  # a traceback, an exit code other than 0/1, or over its time limit
+    edge_slowest: tuple[float, str] = (0.0, "")
+    crashes: int = 0  # a traceback anywhere in the round trips or hostile runs
+    not_measured: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def problems(self) -> int:
+        return (
+            self.markdown_changed
+            + self.json_changed
+            + self.fresh_differs
+            + self.hostile_leaks
+            + self.edge_crashes
+            + self.crashes
+        )
+
+
+class EdgeBench:
+    def __init__(self, work: Path, rng: random.Random):
+        os.environ.pop("LLMPATH_ROADMAP", None)
+        os.environ["NO_COLOR"] = "1"
+        sys.path.insert(0, str(SRC))
+        from typer.testing import CliRunner
+
+        from llmpath import store
+        from llmpath.cli import app
+
+        self.work, self.rng, self.app, self.store = work, rng, app, store
+        self.runner = CliRunner()
+        self.figures = EdgeFigures()
+        self._homes = 0
+        self._real_now = store.now
+
+    def home(self) -> Path:
+        self._homes += 1
+        home = self.work / f"edge-home-{self._homes}"
+        os.environ["LLMPATH_HOME"] = str(home)
+        return home
+
+    def at(self, when: datetime) -> None:
+        self.store.now = lambda: when
+
+    def cli(self, *args: str | Path, allowed: tuple[int, ...] = (0,), what: str = "") -> Any:
+        result = self.runner.invoke(self.app, [str(a) for a in args])
+        crashed = (
+            result.exception is not None and not isinstance(result.exception, SystemExit)
+        ) or "Traceback" in result.stdout + result.stderr
+        if crashed or result.exit_code not in allowed:
+            self.figures.crashes += 1
+            name = what or " ".join(str(a) for a in args)[:80]
+            self.figures.examples.append(
+                f"{name!a}: exit {result.exit_code} {result.exception!a} {result.stderr.strip()[-160:]!a}"
+            )
+        return result
+
+    def finish(self) -> None:
+        self.store.now = self._real_now
+
+    # --- round trips: a simulated month, exported and imported back --------------------------------------
+
+    def round_trips(self, rounds: int) -> None:
+        reason = _ready_round_trips()
+        if reason:
+            self.figures.not_measured.append(f"round trips: {reason}")
+            return
+        roadmap = self.work / "round-trip.yaml"
+        roadmap.write_text(synthetic_roadmap(40, rid="month"))
+        for _ in range(rounds):
+            self._round_trip(roadmap)
+
+    def _simulated_month(self, roadmap: Path) -> datetime:
+        rng = self.rng
+        topics = [f"topic-{i}" for i in range(40)]
+        when = datetime(2024, 10, 1, 8, tzinfo=UTC) + timedelta(minutes=rng.randrange(24 * 60))
+        self.at(when)
+        self.cli("--roadmap", roadmap, "goal", rng.choice(topics[20:]))
+        if rng.random() < 0.5:
+            self.cli("--roadmap", roadmap, "config", "eta", rng.choice(["on", "off"]))
+        for _ in range(30):
+            when += timedelta(days=1, minutes=rng.randrange(-120, 120))
+            for _ in range(rng.randint(0, 3)):
+                when += timedelta(minutes=rng.randrange(1, 90))
+                self.at(when)
+                kind = rng.random()
+                topic = rng.choice(topics)
+                if kind < 0.45:
+                    self.cli("--roadmap", roadmap, "done", topic)
+                elif kind < 0.6:
+                    self.cli("--roadmap", roadmap, "start", topic)
+                elif kind < 0.68:
+                    self.cli("--roadmap", roadmap, "skip", topic)
+                elif kind < 0.73:
+                    self.cli("--roadmap", roadmap, "reset", topic)
+                else:
+                    text = rng.choice(
+                        ["rank 8 was enough", "re-read §3", "`code` *and* [links](x)", "- [ ] no"]
+                    )
+                    self.cli("--roadmap", roadmap, "note", topic, "--", text)
+        self.at(when)
+        self.cli("--roadmap", roadmap, "review", "--every", f"{rng.randint(5, 40)}d")
+        return when + timedelta(days=rng.randint(1, 50))  # the day of the export
+
+    def _round_trip(self, roadmap: Path) -> None:
+        f = self.figures
+        f.round_trips += 1
+        home = self.home()
+        today = self._simulated_month(roadmap)
+        self.at(today)
+        db = db_file(home)
+        before = _learner_rows(db)
+        views = self._views(roadmap)
+        for format, suffix in (("markdown", "md"), ("json", "json")):
+            exported = home.parent / f"edge-{self._homes}.{suffix}"
+            self.cli("--roadmap", roadmap, "export", "-f", format, "-o", exported)
+            self.at(today + timedelta(days=20))  # imported weeks later: nothing may take today's date
+            self.cli("--roadmap", roadmap, "import", exported)
+            self.at(today)
+            if _learner_rows(db) != before:
+                if format == "markdown":
+                    f.markdown_changed += 1
+                else:
+                    f.json_changed += 1
+                f.examples.append(f"{format} round trip changed {_changed_tables(before, _learner_rows(db))}")
+                before = _learner_rows(db)
+        # The JSON backup in a fresh home: the same log, stats, review and status.
+        backup = home.parent / f"edge-{self._homes}.json"
+        self.home()
+        self.cli("--roadmap", roadmap, "import", backup)
+        fresh = self._views(roadmap)
+        if fresh != views:
+            f.fresh_differs += 1
+            differ = [name for name in views if views[name] != fresh.get(name)]
+            f.examples.append(f"JSON backup in a fresh home: {', '.join(differ)} differ")
+
+    def _views(self, roadmap: Path) -> dict[str, str]:
+        commands = {
+            "log": ["log", "--json", "-n", "100000"],
+            "stats": ["stats", "--json"],
+            "review": ["review", "--json"],
+            "status": ["status", "--json"],
+            "next": ["next", "--json", "-n", "50"],
+        }
+        return {name: self.cli("--roadmap", roadmap, *args).stdout for name, args in commands.items()}
+
+    # --- terminal safety: control characters in every field, note and import ----------------------------
+
+    def hostile(self, rounds: int) -> None:
+        reason = _ready_terminal()
+        if reason:
+            self.figures.not_measured.append(f"terminal safety: {reason}")
+            return
+        for _ in range(rounds):
+            self._hostile_round()
+
+    def _bad(self, *, one_line: bool = False, url: bool = False) -> str:
+        """1-3 hostile strings; a title holds no CR (the loader refuses line breaks), a URL no space."""
+        pool = [h for h in HOSTILE if not ((one_line or url) and "\r" in h)]
+        text = "".join(self.rng.choice(pool) for _ in range(self.rng.randint(1, 3)))
+        return text.replace(" ", "-") if url else text
+
+    def _hostile_roadmap(self) -> dict:
+        doc = yaml.safe_load(MINI.read_text())
+        bad, line = self._bad, lambda: self._bad(one_line=True)
+        doc["title"] = f"Mini {line()}"
+        doc["description"] = bad()
+        for source in doc["sources"]:
+            source["title"] = line()
+            source["url"] = f"https://example.com/{self._bad(url=True)}"
+        for phase in doc["phases"]:
+            phase["title"] = f"{phase['title']} {line()}"
+            phase["summary"] = bad()
+            for topic in phase["topics"]:
+                topic["title"] = f"{topic['title']} {line()}"
+                topic["summary"] = bad()
+                topic["concepts"] = [line(), line()]
+                topic["tools"] = [line()]
+                topic["resources"] = [{"title": line(), "url": f"https://example.com/{self._bad(url=True)}"}]
+        for track in doc["tracks"]:
+            track["title"] = f"{track['title']} {line()}"
+            track["summary"] = bad()
+        return doc
+
+    def _hostile_round(self) -> None:
+        home = self.home()
+        roadmap = home.parent / f"hostile-{self._homes}.yaml"
+        doc = self._hostile_roadmap()
+        roadmap.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=False))
+        bad = self._bad
+        ids = [t["id"] for phase in doc["phases"] for t in phase["topics"]]
+        runs: list[list[str | Path]] = [
+            [],  # the dashboard
+            ["next", "--all"],
+            ["status"],
+            ["status", "basics"],
+            ["done", "python"],
+            ["start", "math"],
+            ["note", "python", bad()],
+            ["note", "numpy", f"first line\n{bad()}\nlast"],
+            *[["show", topic] for topic in ids],
+            ["path", "build-mlp"],
+            ["log"],
+            ["stats"],
+            ["roadmaps"],
+            ["track"],
+            ["track", "coder"],
+            ["goal", "build-mlp"],
+            ["graph"],
+            ["graph", "--format", "dot"],
+            ["export"],
+            ["export", "--graph"],
+            ["show", f"nope{bad()}"],  # the error names what was typed
+            ["done", f"pyth{bad()}"],
+            ["paths"],
+            ["doctor"],
+        ]
+        for args in runs:
+            self._check_output(["--roadmap", roadmap, *args])
+        # The re-load notice on stderr names the roadmap.
+        doc["title"] = f"Mini again {self._bad(one_line=True)}"
+        write_text_newer(roadmap, yaml.safe_dump(doc, sort_keys=False, allow_unicode=False))
+        self._check_output(["--roadmap", roadmap, "next"])
+        # Imports: lines and ids that match nothing are named in warnings.
+        markdown = home.parent / f"hostile-{self._homes}.md"
+        markdown.write_text(f"# {bad()}\n\n- [x] {bad()} `python`\n- [x] Title {bad()}\n- [ ] {bad()}\n")
+        self._check_output(["--roadmap", roadmap, "import", markdown])
+        document = {
+            "format": "llmpath-progress",
+            "version": 1,
+            "roadmap": {"id": "mini", "title": bad()},
+            "topics": [
+                {
+                    "id": f"x{i}",
+                    "title": bad(),
+                    "status": "done",
+                    "notes": [{"at": "2024-01-01T00:00:00+00:00", "text": bad()}],
+                }
+                for i in range(2)
+            ]
+            + [
+                {
+                    "id": "math",
+                    "status": "done",
+                    "notes": [{"at": "2024-01-01T00:00:00+00:00", "text": bad()}],
+                }
+            ],
+        }
+        backup = home.parent / f"hostile-{self._homes}.json"
+        backup.write_text(json.dumps(document))
+        self._check_output(["--roadmap", roadmap, "import", backup])
+        self._check_output(["--roadmap", roadmap, "show", "math"])
+        # validate: the command people run on files they do not trust.
+        untrusted = home.parent / f"untrusted-{self._homes}.yaml"
+        broken = dict(doc)
+        broken[f"ti{bad()}tle"] = "x"
+        broken["phases"] = [{**doc["phases"][0], "id": f"Bad {bad()}"}]
+        untrusted.write_text(yaml.safe_dump(broken, sort_keys=False, allow_unicode=False))
+        self._check_output(["validate", untrusted], allowed=(0, 1))
+        self._check_output(["--roadmap", untrusted, "next"], allowed=(1,))
+
+    def _check_output(self, args: list[str | Path], allowed: tuple[int, ...] = (0, 1)) -> None:
+        f = self.figures
+        f.hostile_runs += 1
+        result = self.cli(*args, allowed=allowed)
+        raw = RAW_CONTROL.search(result.stdout + result.stderr)
+        if raw:
+            f.hostile_leaks += 1
+            shown = ascii(" ".join(str(a) for a in args[2:])[:60])  # the benchmark's own output stays safe
+            f.examples.append(f"raw {raw[0]!a} from `llmpath {shown}`")
+
+    # --- the edges: pathological inputs (problems 7 and 8) ----------------------------------------------
+
+    def edges(self) -> None:
+        self._edge_crashes()
+        self._edge_unwritable_backups()
+        reason = _ready_round_trips()
+        if reason:
+            self.figures.not_measured.append(f"extreme dates: {reason}")
+        else:
+            for zone in ("Asia/Tokyo", "America/Los_Angeles"):
+                self._edge_extreme_dates(zone)
+        self._edge_long_markdown_line()
+        self._edge_limits()
+
+    def _edge_crashes(self) -> None:
+        chain = {n: self._chain(n) for n in (1200, 5000)}
+        for n, roadmap in chain.items():
+            last = f"topic-{n - 1}"
+            for i, args in enumerate(
+                (["show", last], ["path", last], ["next", "--sort", "unlocks"], ["graph"])
+            ):
+                self._edge(f"{n}-topic chain: {args[0]}", ["--roadmap", roadmap, *args], fresh=i == 0)
+        deep = self.work / "deep.json"
+        deep.write_text("[" * 3000 + "]" * 3000)
+        self._edge("JSON nested 3,000 deep", ["--roadmap", MINI, "import", deep])
+        deeper = self.work / "deeper.json"
+        nested = '{"a": ' * 3000 + "1" + "}" * 3000
+        deeper.write_text(
+            '{"format": "llmpath-progress", "version": 1, "roadmap": {"id": "mini"}, "topics": '
+            f'[{{"id": "python", "status": "done", "notes": [{nested}]}}]}}'
+        )
+        self._edge("JSON nested 3,000 deep in a note", ["--roadmap", MINI, "import", deeper])
+        self._edge("a lone surrogate in a note", ["--roadmap", MINI, "note", "python", "a\ud800b"])
+        self._edge("... then show", ["--roadmap", MINI, "show", "python"], fresh=False)
+        self._edge("... then export", ["--roadmap", MINI, "export"], fresh=False)
+        surrogate = self.work / "surrogate.json"
+        surrogate.write_text(
+            '{"format": "llmpath-progress", "version": 1, "roadmap": {"id": "mini"}, "topics": '
+            '[{"id": "python", "status": "done", "notes": [{"at": "2024-01-01T00:00:00+00:00", '
+            '"text": "a\\ud800b"}]}]}'
+        )
+        self._edge("a lone surrogate in an imported note", ["--roadmap", MINI, "import", surrogate])
+
+    def _edge_limits(self) -> None:
+        """Unbounded work of problem 8, each run only once llmpath has the limit that bounds it (without it
+        they take minutes and gigabytes)."""
+        big_note = _limit("NOTE")
+        if big_note is None:
+            self.figures.not_measured.append("a 15 MB note: no limit on a note's size in the code yet")
+        else:
+            self._edge(f"a 15 MB note ({big_note})", ["--roadmap", MINI, "note", "python", "x" * 15_000_000])
+            self._edge("... then show", ["--roadmap", MINI, "show", "python"], fresh=False, limit=5.0)
+        long_lists = _limit("LIST", "ITEMS", "CONCEPTS")
+        if long_lists is None:
+            self.figures.not_measured.append(
+                "1.5M concepts: no limit on a topic's list lengths in the code yet"
+            )
+        else:
+            roadmap = self.work / "concepts.yaml"
+            roadmap.write_text(_one_topic_roadmap("concepts: [" + ",".join(["a"] * 1_500_000) + "]"))
+            self._edge(f"1.5M concepts ({long_lists})", ["--roadmap", roadmap, "next"], limit=10.0)
+        many_errors = _limit("ERRORS", "PROBLEMS")
+        if many_errors is None:
+            self.figures.not_measured.append(
+                "1.5M bad items: no limit on the errors collected in the code yet"
+            )
+        else:
+            roadmap = self.work / "bad-items.yaml"
+            roadmap.write_text(_one_topic_roadmap("requires: [" + ",".join(["A"] * 1_500_000) + "]"))
+            self._edge(f"validate, 1.5M bad items ({many_errors})", ["validate", roadmap], limit=10.0)
+
+    def _chain(self, n: int) -> Path:
+        roadmap = self.work / f"chain-{n}.yaml"
+        topics = [{"id": "topic-0", "title": "Topic 0"}] + [
+            {"id": f"topic-{i}", "title": f"Topic {i}", "requires": [f"topic-{i - 1}"]} for i in range(1, n)
+        ]
+        doc = {
+            "schema": 1,
+            "id": f"chain{n}",
+            "title": "Chain",
+            "phases": [{"id": "all", "title": "All", "topics": topics}],
+        }
+        roadmap.write_text(yaml.safe_dump(doc, sort_keys=False))
+        return roadmap
+
+    def _edge(self, name: str, args: list[str | Path], limit: float = 20.0, fresh: bool = True) -> Any:
+        f = self.figures
+        f.edge_cases += 1
+        if fresh:
+            self.home()
+        crashes = f.crashes
+        started = time.monotonic()
+        result = self.cli(*args, allowed=(0, 1), what=name)
+        seconds = time.monotonic() - started
+        f.edge_crashes += f.crashes - crashes
+        f.crashes = crashes  # counted once, as an edge crash
+        if seconds > limit:
+            f.edge_crashes += 1
+            f.examples.append(f"{name}: {seconds:.1f} s (limit {limit:.0f} s)")
+        if seconds > f.edge_slowest[0]:
+            f.edge_slowest = (seconds, name)
+        return result
+
+    def _edge_unwritable_backups(self) -> None:
+        home = self.home()
+        self.cli("--roadmap", MINI, "done", "python")
+        backups = home / "backups"
+        shutil.rmtree(backups, ignore_errors=True)
+        if os.geteuid() == 0:  # root writes into a 0500 folder: a file where the folder should be instead
+            backups.write_text("not a folder\n")
+        else:
+            backups.mkdir(mode=0o500)
+        export = self.work / "unwritable.json"
+        self.cli("--roadmap", MINI, "export", "-f", "json", "-o", export)
+        self._edge(
+            "import with an unwritable backups/ folder", ["--roadmap", MINI, "import", export], fresh=False
+        )
+        if backups.is_dir():
+            backups.chmod(0o700)
+
+    def _edge_extreme_dates(self, zone: str) -> None:
+        old = os.environ.get("TZ")
+        os.environ["TZ"] = zone
+        time.tzset()
+        try:
+            for stamp in ("9999-12-31T23:59:59Z", "9999-12-31T23:00:00-05:00", "0001-01-01T00:00:00Z"):
+                export = self.work / "extreme.json"
+                export.write_text(
+                    json.dumps(
+                        {
+                            "format": "llmpath-progress",
+                            "version": 1,
+                            "roadmap": {"id": "mini"},
+                            "topics": [{"id": "python", "status": "done", "finished_at": stamp}],
+                        }
+                    )
+                )
+                self._edge(
+                    f"finished_at {stamp} under TZ={zone}: import", ["--roadmap", MINI, "import", export]
+                )
+                for command in ("show python", "log", "stats", "doctor"):
+                    self._edge(f"... then {command}", ["--roadmap", MINI, *command.split()], fresh=False)
+        finally:
+            if old is None:
+                os.environ.pop("TZ", None)
+            else:
+                os.environ["TZ"] = old
+            time.tzset()
+
+    def _edge_long_markdown_line(self) -> None:
+        """`- [ ] ` + 60,000 spaces + `x`: 34 s while markdown parsing was quadratic. A smaller line first,
+        so that quadratic parsing is reported in a second, not waited for."""
+        probe = self.work / "probe.md"
+        probe.write_text("- [ ] " + " " * 12_000 + "x\n")
+        started = time.monotonic()
+        self._edge("markdown line of 12,000 spaces", ["--roadmap", MINI, "import", probe])
+        seconds = time.monotonic() - started
+        if seconds > 1.0:
+            self.figures.not_measured.append(
+                f"markdown line of 60,000 spaces: 12,000 took {seconds:.1f} s, parsing is still quadratic"
+            )
+            return
+        line = self.work / "long-line.md"
+        line.write_text("- [ ] " + " " * 60_000 + "x\n")
+        self._edge("markdown line of 60,000 spaces", ["--roadmap", MINI, "import", line], limit=2.0)
+
+
+def _one_topic_roadmap(field: str) -> str:
+    topic = f"      - id: t\n        title: T\n        {field}\n"
+    return "schema: 1\nid: huge\ntitle: Huge\nphases:\n  - id: p\n    title: P\n    topics:\n" + topic
+
+
+def write_text_newer(path: Path, text: str) -> None:
+    old = path.stat().st_mtime_ns
+    path.write_text(text)
+    os.utime(path, ns=(old, old + 10**9))
+
+
+def _learner_rows(db: Path) -> dict[str, list[tuple]]:
+    """Everything a learner made, as rows. Settings: only the learner's own (review, eta, a followed track),
+    not what llmpath keeps for itself (the roadmap in use, when it last took a backup...)."""
+    rows = {table: sorted(query(db, f"SELECT * FROM {table}"), key=repr) for table in LEARNER_TABLES}
+    rows["setting"] = [
+        row
+        for row in rows["setting"]
+        if row[0] in ("review_every_days", "eta") or str(row[0]).startswith("track:")
+    ]
+    return rows
+
+
+def _changed_tables(before: dict[str, list[tuple]], after: dict[str, list[tuple]]) -> str:
+    return ", ".join(t for t in LEARNER_TABLES if before[t] != after[t]) or "nothing"
+
+
+def bench_edges(work: Path, round_trips: int, hostile: int, edges: bool, rng: random.Random) -> EdgeFigures:
+    started = time.monotonic()
+    bench = EdgeBench(work, rng)
+    try:
+        bench.round_trips(round_trips)
+        bench.hostile(hostile)
+        if edges:
+            bench.edges()
+    finally:
+        bench.finish()
+    bench.figures.seconds = time.monotonic() - started
+    return bench.figures
+
+
 # --- main -------------------------------------------------------------------------------------------------
 
 
@@ -440,6 +992,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fuzz-roadmaps", type=int, default=3000, help="malformed roadmaps parsed (3000)")
     parser.add_argument(
         "--fuzz-roadmaps-cli", type=int, default=200, help="malformed roadmaps via the CLI (200)"
+    )
+    parser.add_argument(
+        "--round-trips", type=int, default=4, help="simulated months exported and imported back (4)"
+    )
+    parser.add_argument(
+        "--hostile", type=int, default=4, help="rounds of control characters in every field (4)"
+    )
+    parser.add_argument(
+        "--no-edges", action="store_true", help="leave out the pathological inputs (chains, deep JSON...)"
     )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
@@ -485,6 +1046,29 @@ def main(argv: list[str] | None = None) -> int:
         )
         for example in fz.examples[:10]:
             print(f"    {example}")
+        e = bench_edges(work, args.round_trips, args.hostile, not args.no_edges, rng)
+        print(f"issue 11 cases in {e.seconds:.1f} s")
+        if e.round_trips:
+            print(
+                f"  round trips of a simulated month: {e.round_trips}; markdown import changed progress: "
+                f"{e.markdown_changed}   JSON import changed progress: {e.json_changed}   JSON backup in a "
+                f"fresh home differs: {e.fresh_differs}"
+            )
+        if e.hostile_runs:
+            print(
+                f"  runs over hostile text: {e.hostile_runs}, "
+                f"raw control characters in output: {e.hostile_leaks}"
+            )
+        if e.edge_cases:
+            print(
+                f"  pathological inputs: {e.edge_cases}, tracebacks or too slow: {e.edge_crashes} "
+                f"(slowest: {e.edge_slowest[1]}, {e.edge_slowest[0]:.1f} s)"
+            )
+        print(f"  other tracebacks: {e.crashes}")
+        for reason in e.not_measured:
+            print(f"  not measured: {reason}")
+        for example in e.examples[:10]:
+            print(f"    {example}")
     problems = (
         w.lost_updates
         + w.locked_errors
@@ -502,6 +1086,7 @@ def main(argv: list[str] | None = None) -> int:
         + fz.invalid_rows
         + fz.roadmap_crashes
         + fz.roadmap_cli_crashes
+        + e.problems
     )
     verdict = f"{problems} PROBLEMS" if problems else "no problems"
     print(f"total: {time.monotonic() - started:.0f} s; {verdict}")

@@ -83,8 +83,11 @@ def done_topics(home: Path, roadmap_id: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def synthetic_roadmap(n: int, *, rid: str = "synth", phases: int = 4, summary: bool = False) -> str:
-    """A valid roadmap of `n` topics `topic-0..n-1`; topic i requires i-1 and i-7 (when they exist)."""
+def synthetic_roadmap(
+    n: int, *, rid: str = "synth", phases: int = 4, summary: bool = False, chain: bool = False
+) -> str:
+    """A valid roadmap of `n` topics `topic-0..n-1`; topic i requires i-1 and i-7 (when they exist), or with
+    `chain` only i-1: one path as deep as the roadmap is long."""
     per = max(1, n // phases)
     doc_phases = []
     i = 0
@@ -93,7 +96,7 @@ def synthetic_roadmap(n: int, *, rid: str = "synth", phases: int = 4, summary: b
         topics = []
         for _ in range(count):
             topic: dict = {"id": f"topic-{i}", "title": f"Topic number {i}"}
-            requires = [f"topic-{j}" for j in (i - 1, i - 7) if j >= 0]
+            requires = [f"topic-{j}" for j in ((i - 1,) if chain else (i - 1, i - 7)) if j >= 0]
             if requires:
                 topic["requires"] = requires
             if summary:

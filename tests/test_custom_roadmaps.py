@@ -744,6 +744,8 @@ def test_every_listing_command_prints_valid_json(cli: Cli):
         ("show", "nn", "--json"): dict,
         ("roadmaps", "--json"): list,
         ("goal", "--json"): dict,
+        ("notes", "--json"): list,
+        ("notes", "py", "--json"): list,
         ("path", "build-mlp", "--json"): dict,
         ("log", "--json"): list,
         ("log", "--json", "--since", "7d"): list,

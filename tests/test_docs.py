@@ -71,11 +71,14 @@ def missing_docs(root: Any, section: str) -> list[str]:
         if not _mentions(section, flag):
             missing.append(f"global option {flag}")
     rows = _table_rows(section)
+    global_flags = set(long_flags(root))  # every command takes them too; documented once, as global
     for invocation, command in subcommands(root):
         if not _mentions(section, invocation):
             missing.append(f"command `{invocation}`")
         own_rows = [row for first_cell, row in rows if _mentions(first_cell, invocation)]
         for flag in long_flags(command):
+            if flag in global_flags:
+                continue
             if not any(_mentions(row, flag) for row in own_rows):
                 where = "its table row" if own_rows else "a table row (there is none)"
                 missing.append(f"`{invocation}` option {flag} in {where}")

@@ -1,57 +1,31 @@
-"""The command line: parse arguments, call the core, render. The only module that uses Typer.
+"""The commands: parse arguments, call the core, render. Typer is used here and in `typer_support` only.
 
 Heavy modules (sqlmodel, sqlalchemy, yaml, pydantic models) are imported inside the commands that need them,
 so `--help`, `--version` and Tab completion start fast.
 """
 
 import sys
-from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
 
 from llmpath import __version__, vocab
 from llmpath.completion import complete_phase, complete_topic, complete_track
 from llmpath.errors import LlmpathError
+from llmpath.terminal import json_escaped, visible
+from llmpath.typer_support import DEBUG_ENV, LlmpathGroup, LlmpathTyper, Options
 
 if TYPE_CHECKING:
     from rich.console import Console
+    from rich.text import Text
 
     from llmpath.planner import TrackInfo
     from llmpath.sync import SyncReport, Workspace
 
 
-class LlmpathGroup(TyperGroup):
-    """The single error boundary: a user error becomes one line on stderr and exit code 1."""
-
-    # `ctx` is the Context that Typer's (vendored, on recent versions) click creates, not a `typer.Context`:
-    # typed loosely, as the base class's Context type has no public import path across Typer versions.
-    def invoke(self, ctx: Any) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LlmpathError as exc:
-            _fail(str(exc), exc.exit_code)
-        except Exception as exc:
-            if "sqlite3" in sys.modules:
-                from llmpath.db import user_error
-
-                explained = user_error(exc)
-                if explained is not None:
-                    _fail(str(explained), explained.exit_code)
-            raise
-
-
-def _fail(message: str, code: int) -> None:
-    lines = message.splitlines() or [message]
-    for line in lines:
-        sys.stderr.write(f"error: {line}\n")
-    raise typer.Exit(code)
-
-
-app = typer.Typer(
+app = LlmpathTyper(
     cls=LlmpathGroup,
     name="llmpath",
     help="Track your way along a prerequisite-ordered learning path (by default: becoming an LLM engineer).",
@@ -60,11 +34,6 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
     pretty_exceptions_enable=False,
 )
-
-
-@dataclass
-class Options:
-    roadmap: str | None = None
 
 
 def _version(value: bool) -> None:
@@ -91,12 +60,19 @@ def main_callback(
         bool,
         typer.Option("--version", "-V", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help=f"On an internal error (a bug, exit code 70), print the traceback (env: {DEBUG_ENV}=1).",
+        ),
+    ] = False,
 ) -> None:
     """Track your way along a prerequisite-ordered learning path.
 
     Run without a command for a short dashboard: overall progress and the next three topics.
     """
-    ctx.obj = Options(roadmap=roadmap)
+    ctx.obj = Options(roadmap=roadmap, debug=debug)
     if ctx.invoked_subcommand is None:
         _dashboard(ctx)
 
@@ -121,7 +97,10 @@ def _workspace(ctx: typer.Context, *, force_sync: bool = False) -> "Workspace":
 
 
 def _report_sync(report: "SyncReport", title: str | None = None) -> None:
-    """What a (re-)load did, on stderr: a changed roadmap, progress that moved, the backup taken first."""
+    """What a (re-)load did, on stderr: a changed roadmap, progress that moved, the backup taken first; or
+    that the file is missing or invalid and the copy loaded before is in use."""
+    if report.warning:
+        _note(report.warning)
     if title is not None and report.loaded and not report.first_load:
         # The first load is silent (nothing to report); a reload is news: the roadmap under you changed.
         _note(f"Roadmap file changed; re-loaded '{title}' ({report.topics} topics)")
@@ -132,13 +111,14 @@ def _report_sync(report: "SyncReport", title: str | None = None) -> None:
 
 
 def _note(message: str) -> None:
-    sys.stderr.write(f"{message}\n")
+    """A line on stderr (notices, warnings); control characters in it are made visible."""
+    sys.stderr.write(f"{visible(message)}\n")
 
 
 def _print_json(data: Any) -> None:
     import json
 
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=_json_value) + "\n")
+    sys.stdout.write(json_escaped(json.dumps(data, indent=2, ensure_ascii=False, default=_json_value)) + "\n")
 
 
 def _json_value(value: Any) -> str:
@@ -170,10 +150,14 @@ class SortOrder(StrEnum):
 @app.command("next")
 def next_command(
     ctx: typer.Context,
-    count: Annotated[int, typer.Option("--count", "-n", min=1, help="How many topics to show.")] = 5,
+    count: Annotated[
+        int, typer.Option("--count", "-n", metavar="N", min=1, help="How many topics to show.")
+    ] = 5,
     phase: Annotated[
         str | None,
-        typer.Option("--phase", "-p", help="Only this phase.", autocompletion=complete_phase),
+        typer.Option(
+            "--phase", "-p", metavar="PHASE", help="Only this phase.", autocompletion=complete_phase
+        ),
     ] = None,
     sort: Annotated[
         SortOrder,
@@ -203,9 +187,10 @@ def next_command(
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
         graph, statuses = store.load_state(session, workspace.roadmap_id)
-        goals = [] if all_topics else store.load_goals(session, workspace.roadmap_id)
+        goals = [] if all_topics else _current_goals(session, workspace.roadmap_id, graph)
         track = None if all_topics else _followed_track(session, workspace)
         review = _review_due(session, workspace.roadmap_id, graph, statuses, workspace.settings)
+        reached = None if as_json else _reached(session, workspace, graph, statuses, goals, track)
     in_phase = graph.phase_topics(lookup.resolve_phase(graph, phase)) if phase else None
     within = planner.scope_of(track, goals, in_phase)
     offered = planner.next_topics(graph, statuses, within=within, goals=goals, sort=sort.value, review=review)
@@ -213,7 +198,7 @@ def next_command(
     if as_json:
         _print_json(shown)
         return
-    _render_next(graph, statuses, len(offered), shown, goals, None if goals else track, phase, sort)
+    _render_next(graph, statuses, len(offered), shown, goals, None if goals else track, phase, sort, reached)
 
 
 def _followed_track(session: Any, workspace: "Workspace") -> "TrackInfo | None":
@@ -231,6 +216,45 @@ def _followed_track(session: Any, workspace: "Workspace") -> "TrackInfo | None":
     return track
 
 
+def _current_goals(session: Any, roadmap_id: str, graph: Any) -> list[str]:
+    """The goals set for this roadmap, leaving out (with a note) topics the roadmap no longer has."""
+    from llmpath import store
+
+    goals = store.load_goals(session, roadmap_id)
+    gone = [g for g in goals if g not in graph.topics]
+    if gone:
+        listed = ", ".join(f"'{g}'" for g in gone)
+        _note(f"goal {listed} is no longer in this roadmap; ignored (`llmpath goal TOPIC` sets another)")
+    return [g for g in goals if g in graph.topics]
+
+
+def _reached(
+    session: Any,
+    workspace: "Workspace",
+    graph: Any,
+    statuses: Any,
+    goals: list[str],
+    track: "TrackInfo | None",
+) -> "list[Text] | None":
+    """The renderable lines saying the goal, the followed track or the roadmap is finished, and what now;
+    None while something is left (the usual case, which costs no query)."""
+    from llmpath import planner, render, store
+
+    reached = planner.aim_reached(graph, statuses, goals=goals, track=track)
+    if reached is None:
+        return None
+    track_left = track is not None and planner.aim_reached(graph, statuses, track=track) is None
+    suggest = planner.what_now(
+        reached,
+        track=track,
+        track_left=track_left,
+        has_tracks=track is not None or bool(store.load_tracks(session, workspace.roadmap_id)),
+        review_on=store.review_interval(workspace.settings) is not None,
+    )
+    titles = {t: graph.topics[t].title for t in reached.topics}
+    return render.reached_lines(reached, suggest, titles, track.title if track else None)
+
+
 def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any, settings: dict) -> list[str]:
     from llmpath import planner, store
 
@@ -241,7 +265,7 @@ def _review_due(session: Any, roadmap_id: str, graph: Any, statuses: Any, settin
     return planner.due_for_review(graph, statuses, finished, every, store.now())
 
 
-def _render_next(graph, statuses, offered, shown, goals, track, phase, sort) -> None:
+def _render_next(graph, statuses, offered, shown, goals, track, phase, sort, reached) -> None:
     from llmpath import planner, render
 
     console = _console()
@@ -251,20 +275,10 @@ def _render_next(graph, statuses, offered, shown, goals, track, phase, sort) -> 
         console.print(render.line(f"Goal: {names} — showing only topics on the way (--all for everything)"))
     elif track:
         console.print(render.line(f"Track: {track.title} — showing only its topics (--all for everything)"))
+    for reached_line in reached or []:  # reviews may still be offered below
+        console.print(reached_line)
     if not offered:
-        if track and total.finished == total.total:
-            console.print(
-                f"Track finished: all {total.total} of its topics are done or skipped. "
-                "Pick another with `llmpath track`, or `llmpath track --clear`."
-            )
-        elif total.finished == total.total:
-            console.print(
-                f"All {total.total} topics are finished ({total.done} done, {total.skipped} skipped). "
-                "Nothing left to study here."
-            )
-        elif goals and all(planner.is_satisfied(statuses, g) for g in goals):
-            console.print("Your goal is reached. Set a new one with `llmpath goal TOPIC` or clear it.")
-        else:
+        if not reached:
             where = f" in phase '{phase}'" if phase else ""
             console.print(f"Nothing is available{where} yet: it waits on topics in earlier phases.")
         return
@@ -368,7 +382,12 @@ def status(
     ctx: typer.Context,
     phase: Annotated[
         str | None,
-        typer.Argument(help="Show this phase's topics.", autocompletion=complete_phase, show_default=False),
+        typer.Argument(
+            metavar="PHASE",
+            help="Show this phase's topics.",
+            autocompletion=complete_phase,
+            show_default=False,
+        ),
     ] = None,
     all_topics: Annotated[
         bool, typer.Option("--all", help="The whole roadmap, not only the followed track.")
@@ -379,8 +398,8 @@ def status(
 
     With a track followed (`llmpath track ID`), only the track's topics count.
 
-    Example: llmpath status          (all phases)
-             llmpath status rag      (one phase, topic by topic)
+    Example: llmpath status              # all phases
+    Example: llmpath status rag          # one phase, topic by topic
     """
     from llmpath import db, lookup, planner, render, store
 
@@ -530,9 +549,20 @@ def export(
     ] = ExportFormat.markdown,
     output: Annotated[
         Path | None,
-        typer.Option("--output", "-o", help="Write to this file instead of stdout.", dir_okay=False),
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout ('-': stdout).",
+            dir_okay=False,
+            allow_dash=True,
+        ),
     ] = None,
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing output file.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Overwrite an existing output file (a symlink's target, a FIFO, a device)."
+        ),
+    ] = False,
     graph: Annotated[
         bool,
         typer.Option("--graph", help="Append the prerequisite graph (Mermaid) to the markdown."),
@@ -543,11 +573,13 @@ def export(
     Both formats can be read back with `llmpath import`.
 
     Example: llmpath export -o progress.md
-             llmpath export --format json -o backup.json
+    Example: llmpath export --format json -o backup.json
     """
     from llmpath import db, files, store, transfer
     from llmpath import export as exporting
 
+    if files.is_stdout(output):
+        output = None
     if output is not None and output.exists() and not force:
         raise LlmpathError(f"{output} already exists; use --force to overwrite it")
     workspace = _workspace(ctx)
@@ -574,11 +606,21 @@ def export(
 @app.command("import")
 def import_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A file written by `llmpath export` (markdown or JSON).")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A file written by `llmpath export` (markdown or JSON).")
+    ],
+    any_roadmap: Annotated[
+        bool,
+        typer.Option(
+            "--any-roadmap", help="Import a file of another roadmap anyway, matching topics by id only."
+        ),
+    ] = False,
 ) -> None:
     """Restore progress from an export (JSON or markdown; markdown lines match by id, else by title).
 
-    Topics the file does not mention are left alone. Nothing changes if the file is invalid.
+    Only what differs changes: a checklist line whose box agrees with your progress keeps its dates; a
+    ticked or unticked box is a new status. A JSON backup also restores history, goals, the followed track
+    and settings. Topics the file does not mention are left alone. Nothing changes if the file is invalid.
 
     Example: llmpath import backup.json
     """
@@ -595,28 +637,33 @@ def import_command(
         raise LlmpathError(f"{file}: cannot read ({exc.__class__.__name__})") from None
     parsed = exporting.parse_progress(text, str(file))
     workspace = _workspace(ctx)
-    if parsed.roadmap_id is not None and parsed.roadmap_id != workspace.roadmap_id:
-        raise LlmpathError(
-            f"{file} holds progress for roadmap '{parsed.roadmap_id}', but the roadmap in use is "
-            f"'{workspace.roadmap_id}'; choose it with --roadmap FILE or `llmpath use`"
-        )
+    transfer.check_roadmap(parsed, workspace.roadmap_id, str(file), any_roadmap=any_roadmap)
     with db.reading(workspace.engine) as session:
-        plan = transfer.plan_import(session, workspace.roadmap_id, parsed)
+        plan = transfer.plan_import(session, workspace.roadmap_id, parsed, any_roadmap=any_roadmap)
     if not plan.matched:
         raise LlmpathError(f"{file}: no line matched a topic of '{workspace.roadmap_id}'; nothing imported")
     backup = db.backup_database(paths.db_path(), "before-import")
     with db.writing(workspace.engine) as session:
         result = transfer.apply_import(session, workspace.roadmap_id, plan, at=store.now())
-    console = _console()
-    console.print(
+    kinds = [
+        (result.changed, "topic"),
+        (result.events_added, "history event"),
+        (result.settings_changed, "setting"),
+    ]
+    made = [f"{count} {kind}{'' if count == 1 else 's'}" for count, kind in kinds if count]
+    detail = f" ({', '.join(made)})" if made and not (len(made) == 1 and result.changed) else ""
+    _console().print(
         render.line(
-            f"Imported {len(plan.matched)} topics from {file}: {result.changed} changed, "
+            f"Imported {len(plan.matched)} topics from {file}: {result.total_changed} changed{detail}, "
             f"{result.notes_added} notes added."
-        )
+        ),
+        soft_wrap=True,  # one line, however long the path: scripts and people grep it
     )
     for item in plan.unmatched:
         where = f"line {item.line}" if item.line else "entry"
         _note(f"warning: {file}: {where}: no topic matches '{item.id or item.title}'")
+    for warning in plan.warnings:
+        _note(f"warning: {file}: {warning}")
     if backup:
         _note(f"backup of the previous state: {backup}")
 
@@ -668,18 +715,19 @@ def _dashboard(ctx: typer.Context) -> None:
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
         graph, statuses = store.load_state(session, workspace.roadmap_id)
-        goals = store.load_goals(session, workspace.roadmap_id)
+        goals = _current_goals(session, workspace.roadmap_id, graph)
         track = _followed_track(session, workspace)
+        reached = _reached(session, workspace, graph, statuses, goals, track)
     total = planner.total_progress(planner.phase_progress(graph, statuses, within=track and track.topics))
     items = planner.next_items(graph, statuses, within=planner.scope_of(track, goals), goals=goals, limit=3)
     console = _console()
     title = f"{workspace.title} · {track.title}" if track else workspace.title
     console.print(render.progress_line(title, total.finished, total.total))
+    for reached_line in reached or []:
+        console.print(reached_line)
     if items:
         console.print("Next up:")
         console.print(render.next_table(graph, items, show_total_unlocks=False))
-    elif track and total.finished == total.total:
-        console.print("Track finished. Pick another with `llmpath track`, or `llmpath track --clear`.")
     console.print("[dim]More: llmpath next · llmpath status · llmpath --help[/dim]")
 
 
@@ -687,26 +735,26 @@ def _dashboard(ctx: typer.Context) -> None:
 def doctor(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
 ) -> None:
-    """Check the database (integrity, schema version, orphaned progress) and the roadmap file.
+    """Check the database (integrity, schema version, orphaned progress, disk) and the roadmap file in use.
 
-    Exit code 1 if something is broken; warnings alone exit 0.
+    Read-only: it creates, migrates and changes nothing. A database that is locked, on a full or read-only
+    disk, or damaged is told apart, with what to do. Exit code 1 if something is broken; warnings alone
+    exit 0.
 
     Example: llmpath doctor
     """
-    from llmpath import db, render, sync
+    from llmpath import db, render
     from llmpath import doctor as checks
     from llmpath import paths as where
 
-    roadmap = (ctx.obj or Options()).roadmap
-    try:
-        roadmap_file = sync.roadmap_file_in_use(roadmap)
-    except LlmpathError:  # a damaged database: still check the roadmap it would use by default
-        roadmap_file = Path(roadmap).expanduser() if roadmap else where.shipped_roadmap_path()
-    findings = checks.run_checks(where.db_path(), roadmap_file)
+    findings = checks.run_checks(where.db_path(), (ctx.obj or Options()).roadmap)
     failed = [f for f in findings if not f.ok and not f.warning]
     if as_json:
         _print_json(
-            [{"check": f.check, "ok": f.ok, "warning": f.warning, "detail": f.detail} for f in findings]
+            [
+                {"check": f.check, "ok": f.ok, "warning": f.warning, "detail": f.detail, "problem": f.problem}
+                for f in findings
+            ]
         )
         if failed:
             raise typer.Exit(1)
@@ -721,7 +769,7 @@ def doctor(
         markup=False,
     )
     if failed:
-        if any(f.check == "integrity" for f in failed):
+        if any(f.problem == checks.DAMAGED for f in failed):
             console.print(db.recovery_hint(where.db_path()))
         raise typer.Exit(1)
 
@@ -729,23 +777,60 @@ def doctor(
 @app.command()
 def restore(
     backup: Annotated[
-        Path | None, typer.Argument(help="A backup file (default: the newest in the backups folder).")
+        Path | None,
+        typer.Argument(metavar="BACKUP", help="A backup file (default: the newest in the backups folder)."),
     ] = None,
 ) -> None:
-    """Put back a backup of the database; the current one is moved aside (never deleted).
+    """Put back a backup of the database; the current one is kept (never deleted).
 
-    Backups are taken before a changed roadmap is re-loaded, before an import and before a schema upgrade.
+    A sound database is first backed up (reason before-restore: `llmpath restore` that file undoes the
+    restore); a damaged one is kept as it is, as llmpath.db.damaged-…. `llmpath backups` lists the backups.
 
     Example: llmpath restore
     """
     from llmpath import db
     from llmpath import paths as where
 
-    chosen, moved = db.restore_backup(where.db_path(), backup)
+    restored = db.restore_backup(where.db_path(), backup)
     console = _console()
-    console.print(f"Restored {chosen} to {where.db_path()}", markup=False)
-    if moved:
-        console.print(f"The previous database is kept as {moved}", markup=False)
+    console.print(f"Restored {restored.backup} to {where.db_path()}", markup=False)
+    if restored.damaged:
+        console.print(f"The damaged database is kept as {restored.previous}", markup=False)
+    elif restored.previous:
+        console.print(
+            f"The previous database is backed up as {restored.previous} (to undo: llmpath restore "
+            f"{restored.previous})",
+            markup=False,
+        )
+
+
+@app.command("backups")
+def backups_command(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List the database backups llmpath keeps, newest first, with their reason, date and size.
+
+    Kept per reason: the newest five taken before an import, a schema upgrade, a roadmap re-load and a
+    restore, and one a day (before the day's first change) for a week.
+
+    Example: llmpath backups
+    """
+    from llmpath import db, render
+    from llmpath import paths as where
+
+    rows = [
+        {"file": str(b.path), "reason": b.reason, "taken_at": b.taken_at.isoformat(), "bytes": b.size}
+        for b in db.backups()
+    ]
+    if as_json:
+        _print_json(rows)
+        return
+    console = _console()
+    if not rows:
+        console.print(f"No backups yet in {where.backups_dir()}", markup=False)
+        return
+    console.print(render.backups_table(rows))
+    console.print(f"In {where.backups_dir()}; put one back with `llmpath restore FILE`", markup=False)
 
 
 # --- several roadmaps -------------------------------------------------------------------------------------
@@ -784,13 +869,15 @@ def use(
     roadmap: Annotated[
         str,
         typer.Argument(
-            help="A roadmap file, the id of a roadmap listed by `llmpath roadmaps`, or 'default'."
+            metavar="FILE|ID",
+            help="A roadmap file, the id of a roadmap listed by `llmpath roadmaps`, or 'default'.",
         ),
     ],
 ) -> None:
     """Choose the roadmap later commands use (until `llmpath use default`).
 
-    The file is validated and loaded first; an invalid file changes nothing. `--roadmap FILE` and
+    The file is validated and loaded first; an invalid file changes nothing. A roadmap id works from the
+    database even when its file has moved or has an error (with a warning). `--roadmap FILE` and
     LLMPATH_ROADMAP still override it for a single command.
 
     Example: llmpath use my-roadmap.yaml
@@ -799,6 +886,7 @@ def use(
     from llmpath import paths as where
 
     engine = db.open_database()
+    by_id = False  # a roadmap id works from the database even when its file moved or broke (with a warning)
     if roadmap in ("default", "shipped"):
         path = where.shipped_roadmap_path()
         chosen = None
@@ -812,9 +900,10 @@ def use(
                     f"'{roadmap}' is neither a file nor a known roadmap id (see `llmpath roadmaps`)"
                 )
             candidate = Path(source)
+            by_id = True
         path = candidate.resolve()
         chosen = str(path)
-    loaded, report = sync.ensure_synced(engine, path)
+    loaded, report = sync.ensure_synced(engine, path, keep_last=by_id)
     with db.writing(engine) as session:
         store.set_setting(session, vocab.ROADMAP_SETTING, chosen)
     _report_sync(report)
@@ -823,11 +912,13 @@ def use(
 
 @app.command()
 def init(
-    file: Annotated[Path, typer.Argument(help="Where to write the starter roadmap.")] = Path("roadmap.yaml"),
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the starter roadmap.")] = Path(
+        "roadmap.yaml"
+    ),
 ) -> None:
     """Write a small, valid, commented starter roadmap to edit (never overwrites).
 
-    Example: llmpath init my.yaml && llmpath validate my.yaml && llmpath use my.yaml
+    Example: llmpath init my.yaml && llmpath use my.yaml
     """
     from llmpath import files
     from llmpath.starter import STARTER_ROADMAP
@@ -840,7 +931,9 @@ def init(
 
 @app.command()
 def fork(
-    file: Annotated[Path, typer.Argument(help="Where to write the copy.")] = Path("llm-roadmap.yaml"),
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Where to write the copy.")] = Path(
+        "llm-roadmap.yaml"
+    ),
 ) -> None:
     """Copy the shipped LLM roadmap to a file to trim or extend; ids stay, so progress carries over.
 
@@ -860,7 +953,7 @@ def fork(
 
 @app.command()
 def validate(
-    file: Annotated[Path, typer.Argument(help="The roadmap file to check.")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="The roadmap file to check.")],
     strict: Annotated[bool, typer.Option("--strict", help="Treat warnings as errors.")] = False,
 ) -> None:
     """Check a roadmap file: every error (file:line, topic, what, hint), then likely mistakes as warnings.
@@ -871,19 +964,23 @@ def validate(
     """
     from llmpath.roadmap import validate_file
 
-    roadmap, errors, warnings = validate_file(file)
+    roadmap, errors, warnings, error_count, warning_count = validate_file(file)
     for problem in errors:
-        sys.stderr.write(f"error: {problem.format(str(file))}\n")
+        _note(f"error: {problem.format(str(file))}")
+    if error_count > len(errors):
+        _note(f"error: … and {error_count - len(errors):,} more, not listed")
     for problem in warnings:
-        sys.stderr.write(f"warning: {problem.format(str(file))}\n")
+        _note(f"warning: {problem.format(str(file))}")
+    if warning_count > len(warnings):
+        _note(f"warning: … and {warning_count - len(warnings):,} more, not listed")
     if roadmap is None:
-        sys.stderr.write(f"{file}: invalid — {len(errors)} error(s)\n")
+        _note(f"{file}: invalid — {error_count:,} error(s)")
         raise typer.Exit(1)
     sys.stdout.write(
-        f"{file}: valid — '{roadmap.id}', {len(roadmap.topics())} topics in {len(roadmap.phases)} phases, "
-        f"{len(warnings)} warning(s)\n"
+        visible(f"{file}: valid — '{roadmap.id}', {len(roadmap.topics())} topics in {len(roadmap.phases)} ")
+        + f"phases, {warning_count:,} warning(s)\n"
     )
-    if strict and warnings:
+    if strict and warning_count:
         raise typer.Exit(1)
 
 
@@ -926,11 +1023,12 @@ def goal(
             store.set_goals(session, roadmap_id=workspace.roadmap_id, topic_ids=[])
         elif topics:
             aliases = store.load_aliases(session, workspace.roadmap_id)
-            store.set_goals(
-                session,
-                roadmap_id=workspace.roadmap_id,
-                topic_ids=lookup.resolve_topics(graph, aliases, topics),
-            )
+            chosen = lookup.resolve_topics(graph, aliases, topics)
+            statuses = store.load_statuses(session, workspace.roadmap_id)
+            finished = planner.already_finished(statuses, chosen)
+            if finished:  # raised before any write: the goal stays as it was
+                raise LlmpathError(_finished_goal_message(graph, statuses, finished))
+            store.set_goals(session, roadmap_id=workspace.roadmap_id, topic_ids=chosen)
         goals = store.load_goals(session, workspace.roadmap_id)
         statuses = store.load_statuses(session, workspace.roadmap_id)
     goals = [g for g in goals if g in graph.topics]
@@ -944,9 +1042,29 @@ def goal(
         console.print("No goal set." + (" (cleared)" if clear else " Set one with `llmpath goal TOPIC`."))
         return
     titles = ", ".join(f"{graph.topics[g].title} ({g})" for g in goals)
-    console.print(render.line(f"Goal: {titles} — {len(remaining)} topics, about {hours_left:.0f} h to go."))
+    if not remaining:  # set earlier, finished since
+        reached = planner.goal_reached(graph, statuses, goals)
+        if reached is not None:
+            names = {g: graph.topics[g].title for g in goals}
+            for reached_line in render.reached_lines(reached, ("new-goal", "clear-goal"), names):
+                console.print(reached_line)
+            return
+    count = f"{len(remaining)} topic{'' if len(remaining) == 1 else 's'}"
+    console.print(render.line(f"Goal: {titles} — {count}, about {hours_left:.0f} h to go."))
     console.print(
         "[dim]`llmpath next` now shows only topics on the way; `llmpath path` lists them all.[/dim]"
+    )
+
+
+def _finished_goal_message(graph: Any, statuses: dict[str, str], finished: list[str]) -> str:
+    """One line: which named topics are finished already, and that the goal did not change."""
+    from llmpath import render
+
+    names = ", ".join(
+        f"{render.topic_ref(graph.topics[t].title, t)} is already {statuses[t]}" for t in finished
+    )
+    return (
+        f"{names}: a goal must be a topic still to do, so the goal is unchanged (`llmpath next` shows those)"
     )
 
 
@@ -1083,21 +1201,46 @@ def note(
     ctx: typer.Context,
     topic: Annotated[str, typer.Argument(metavar="TOPIC", help="The topic.", autocompletion=complete_topic)],
     text: Annotated[
-        str | None, typer.Argument(help="The note (omit with --edit).", show_default=False)
+        str | None,
+        typer.Argument(
+            metavar="TEXT",
+            help="The note; '-' reads it from standard input. With --edit: the number of a note to change "
+            "(omit it to write a new note).",
+            show_default=False,
+        ),
     ] = None,
-    edit: Annotated[bool, typer.Option("--edit", "-e", help="Write a longer note in $EDITOR.")] = False,
+    edit: Annotated[
+        bool,
+        typer.Option(
+            "--edit", "-e", help="Write a longer note in $EDITOR; `--edit N` changes note N instead."
+        ),
+    ] = False,
+    delete: Annotated[
+        int | None,
+        typer.Option("--delete", metavar="N", min=1, help="Delete note N.", show_default=False),
+    ] = None,
 ) -> None:
-    """Add a dated note to a topic; notes show in `show` and in both export formats.
+    """Add a dated note to a topic, or change or delete one; notes show in `notes`, `show` and both exports.
+
+    N is a note's number in `llmpath notes TOPIC`: a topic's notes are numbered 1, 2, … oldest first.
 
     Example: llmpath note lora "rank 8 was enough for my 7B run"
     """
     from llmpath import db, lookup, store
 
+    if delete is not None and (edit or text is not None):
+        raise typer.BadParameter("--delete N takes no note text and no --edit", param_hint="'--delete'")
+    if delete is not None or (edit and text is not None):
+        number = delete if delete is not None else _note_number(text or "")
+        _change_note(ctx, topic, number, delete=delete is not None)
+        return
     if edit:
-        text = _edit_text("\n# Write your note above. Lines starting with # are ignored.\n")
-        text = "\n".join(line for line in text.splitlines() if not line.startswith("#")).strip()
+        text = _note_from_editor("")
+    elif text == "-":
+        text = _read_note_from_stdin()
     if not text or not text.strip():
         raise LlmpathError("the note is empty; nothing saved")
+    store.check_note(text.strip())
     workspace = _workspace(ctx)
     with db.writing(workspace.engine) as session:
         graph = store.load_graph(session, workspace.roadmap_id)
@@ -1106,6 +1249,138 @@ def note(
             session, roadmap_id=workspace.roadmap_id, topic_id=topic_id, text=text.strip(), at=store.now()
         )
     _console().print(f"Noted on {graph.topics[topic_id].title} ({topic_id}).", markup=False)
+
+
+def _note_number(text: str) -> int:
+    """The N of `note TOPIC --edit N`, checked before any I/O."""
+    if not text.isdecimal() or int(text) < 1:
+        raise typer.BadParameter(
+            f"'{text}' is not a note number: `--edit N` changes note N (1, 2, … as `llmpath notes TOPIC` "
+            "lists them); `--edit` alone writes a new note",
+            param_hint="'--edit'",
+        )
+    return int(text)
+
+
+def _change_note(ctx: typer.Context, topic: str, number: int, *, delete: bool) -> None:
+    """`note TOPIC --delete N` (one transaction), or `--edit N`: read the note, edit it with no transaction
+    open (an editor may stay open for an hour), then write it back."""
+    from llmpath import db, render, store
+
+    workspace = _workspace(ctx)
+    with (db.writing if delete else db.reading)(workspace.engine) as session:
+        topic_id, title = _noted_topic(session, workspace.roadmap_id, topic)
+        old = store.note_by_number(session, roadmap_id=workspace.roadmap_id, topic_id=topic_id, number=number)
+        if delete:
+            store.delete_note(session, roadmap_id=workspace.roadmap_id, note_id=old.id)
+    console = _console()
+    name = render.topic_ref(title, topic_id)
+    if delete:
+        first = old.text.splitlines()[0] if old.text else ""
+        shown = first if len(first) <= 60 and first == old.text else first[:57].rstrip() + "…"
+        console.print(render.line(f"Deleted note {number} on {name}: {shown}"))
+        return
+    text = _note_from_editor(old.text)
+    if not text.strip():
+        raise LlmpathError(
+            f"the note is empty; nothing saved (`llmpath note {topic_id} --delete {number}` deletes it)"
+        )
+    if text.strip() == old.text:
+        console.print(render.line(f"Note {number} on {name} is unchanged."))
+        return
+    store.check_note(text.strip())
+    with db.writing(workspace.engine) as session:
+        store.update_note(session, roadmap_id=workspace.roadmap_id, note_id=old.id, text=text.strip())
+    console.print(render.line(f"Changed note {number} on {name}."))
+
+
+def _noted_topic(session: Any, roadmap_id: str, name: str) -> tuple[str, str]:
+    """`(topic id, title)` of the topic whose notes are meant: a topic of the roadmap, or the exact id of a
+    topic the roadmap no longer has but that still has notes (so they can be listed, fixed and removed)."""
+    from llmpath import lookup, store
+    from llmpath.errors import TopicNotFound
+
+    graph = store.load_graph(session, roadmap_id, edges=False)
+    try:
+        topic_id = lookup.resolve_topic(graph, store.load_aliases(session, roadmap_id), name)
+    except TopicNotFound:
+        if not store.list_notes(session, roadmap_id=roadmap_id, topic_id=name):
+            raise
+        return name, name
+    return topic_id, graph.topics[topic_id].title
+
+
+_SCISSORS = "# ------------------------ >8 ------------------------"
+
+
+def _note_from_editor(current: str) -> str:
+    """A note written in $EDITOR, starting from `current`. Everything from the scissors line down is
+    ignored, so lines of the note that start with # (a markdown heading) are kept; if the scissors line
+    was deleted, lines starting with # are dropped instead."""
+    draft = _edit_text(
+        f"{current}\n\n{_SCISSORS}\n# Write the note above this line; it and all below it are ignored.\n"
+    )
+    lines = draft.splitlines()
+    if _SCISSORS in lines:
+        return "\n".join(lines[: lines.index(_SCISSORS)]).strip()
+    return "\n".join(line for line in lines if not line.startswith("#")).strip()
+
+
+def _read_note_from_stdin() -> str:
+    """`note TOPIC -`: the note is standard input, until end of file."""
+    if sys.stdin.isatty():
+        _note("Reading the note from standard input; end it with Ctrl-D (Ctrl-Z, Enter on Windows).")
+    from llmpath.store import MAX_NOTE_BYTES
+
+    try:
+        # No more than can be a note (a character is at least a byte): `check_note` refuses a longer one, and
+        # a huge stream is never held in memory.
+        return sys.stdin.read(MAX_NOTE_BYTES + 1)
+    except UnicodeDecodeError:
+        raise LlmpathError("standard input is not UTF-8 text; nothing saved") from None
+
+
+@app.command()
+def notes(
+    ctx: typer.Context,
+    topic: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="TOPIC",
+            help="Only this topic's notes (default: every note of the roadmap).",
+            autocompletion=complete_topic,
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+) -> None:
+    """List notes, numbered per topic (1 is the oldest): the N that `note TOPIC --edit N` and
+    `note TOPIC --delete N` take.
+
+    Example: llmpath notes lora
+    """
+    from llmpath import db, planner, render, store
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id, edges=False)
+        topic_id = _noted_topic(session, workspace.roadmap_id, topic)[0] if topic is not None else None
+        rows = store.list_notes(session, roadmap_id=workspace.roadmap_id, topic_id=topic_id)
+    listed = planner.number_notes(graph, [(n.topic_id, n.at, n.text) for n in rows])
+    if as_json:
+        _print_json(listed)
+        return
+    console = _console()
+    if not listed:
+        if topic_id is None:
+            console.print("No notes yet. Add one with `llmpath note TOPIC TEXT`.")
+        else:
+            title = graph.topics[topic_id].title if topic_id in graph.topics else topic_id
+            console.print(render.line(f"No notes on {render.topic_ref(title, topic_id)} yet."))
+        return
+    if topic_id is not None:
+        console.print(render.line((render.topic_ref(listed[0]["title"], topic_id), "bold")))
+    console.print(render.notes_listing(listed, with_topics=topic_id is None))
 
 
 def _edit_text(initial: str) -> str:
@@ -1125,13 +1400,20 @@ def _edit_text(initial: str) -> str:
             raise LlmpathError(f"cannot start editor '{editor}': {exc.strerror}; set EDITOR") from None
         if finished.returncode != 0:
             raise LlmpathError(f"editor '{editor}' exited with status {finished.returncode}; nothing saved")
-        return draft.read_text(encoding="utf-8")
+        try:
+            return draft.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            raise LlmpathError(f"editor '{editor}' saved text that is not UTF-8; nothing saved") from None
 
 
 # --- history, pace, review --------------------------------------------------------------------------------
 
 
-def _parse_duration(text: str, option: str) -> Any:
+# Option values are checked by callbacks while the command line is parsed, so a bad one is a usage error
+# (exit code 2) that says what is accepted, before any file or the database is opened.
+
+
+def _parse_duration(text: str, accepted: str = "a span like 60d, 8w or 12h") -> Any:
     """'60d', '8w', '12h' or a number of days."""
     import math
     from datetime import timedelta
@@ -1143,22 +1425,45 @@ def _parse_duration(text: str, option: str) -> Any:
     except ValueError:
         amount = math.nan
     if not math.isfinite(amount):
-        raise LlmpathError(f"{option}: '{text}' is not a duration like 30d, 8w or 12h")
+        raise typer.BadParameter(
+            f"'{text}' is not {accepted} (d: days, w: weeks, h: hours; a number is days)"
+        )
     if amount <= 0 or amount * units[unit] > 36500:
-        raise LlmpathError(f"{option}: '{text}' must be more than 0 and at most 100 years")
+        raise typer.BadParameter(f"'{text}' must be more than 0 and at most 100 years")
     return timedelta(days=amount * units[unit])
 
 
 def _parse_since(text: str) -> Any:
-    from datetime import UTC, datetime
+    """A date (YYYY-MM-DD, local midnight) as a UTC datetime, or a span back from now as a timedelta."""
+    import re
+    from datetime import UTC, date, datetime
 
     try:
         day = datetime.strptime(text, "%Y-%m-%d")
     except ValueError:
-        from llmpath import store
-
-        return store.now() - _parse_duration(text, "--since")
+        if re.fullmatch(r"\d{4}-\d{1,2}-\d{1,2}", text):
+            try:
+                date(*(int(part) for part in text.split("-")))
+                why = ""
+            except ValueError as exc:
+                why = f" ({exc})"
+            raise typer.BadParameter(
+                f"'{text}' is not a date{why}: dates like 2026-11-01 and spans like 7d or 2w are accepted"
+            ) from None
+        return _parse_duration(text, "a date like 2026-11-01 or a span like 7d, 2w or 12h")
     return day.astimezone().astimezone(UTC)
+
+
+def _check_span(value: str | None) -> str | None:
+    if value is not None:
+        _parse_duration(value)
+    return value
+
+
+def _check_since(value: str | None) -> str | None:
+    if value is not None:
+        _parse_since(value)
+    return value
 
 
 @app.command()
@@ -1166,18 +1471,27 @@ def log(
     ctx: typer.Context,
     since: Annotated[
         str | None,
-        typer.Option("--since", help="Only changes since a date (2026-11-01) or for a span (7d, 2w)."),
+        typer.Option(
+            "--since",
+            metavar="DATE|SPAN",
+            callback=_check_since,
+            help="Only changes since a date (2026-11-01) or for a span (7d, 2w).",
+        ),
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="At most this many.")] = 20,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", min=1, help="At most this many.")] = 20,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Recent status changes, newest first.
 
     Example: llmpath log --since 7d
     """
+    from datetime import timedelta
+
     from llmpath import db, render, store
 
     start = _parse_since(since) if since else None
+    if isinstance(start, timedelta):
+        start = store.now() - start
     workspace = _workspace(ctx)
     with db.reading(workspace.engine) as session:
         graph = store.load_graph(session, workspace.roadmap_id, edges=False)
@@ -1206,7 +1520,9 @@ def log(
 @app.command()
 def stats(
     ctx: typer.Context,
-    weeks: Annotated[int, typer.Option("--weeks", "-w", min=1, max=104, help="How many weeks to chart.")] = 8,
+    weeks: Annotated[
+        int, typer.Option("--weeks", "-w", metavar="N", min=1, max=104, help="How many weeks to chart.")
+    ] = 8,
     eta: Annotated[
         bool | None,
         typer.Option(
@@ -1219,9 +1535,10 @@ def stats(
 ) -> None:
     """Topics and hours completed per week, your streak of active days, and (opt-in) finish estimates.
 
-    Estimates divide the hours left (phases in roadmap order, one after the other) by your average hours
-    per week over the last four weeks; they are off unless you ask (--eta, or `llmpath config eta on`),
-    since deadlines stress some learners.
+    Estimates divide the hours left (phases in roadmap order, one after the other) by your pace: the hours
+    of the topics you finished in the last 28 days, per week (a rolling window, so a new week does not
+    move it). They are off unless you ask (--eta, or `llmpath config eta on`), since deadlines stress
+    some learners.
 
     Example: llmpath stats --eta
     """
@@ -1237,7 +1554,8 @@ def stats(
     hours = {t.id: t.hours for t in graph.topics.values()}
     chart = pace.weekly(completed, hours, now, weeks)
     streak = pace.streak([e.at for e in events], now)
-    per_week = pace.hours_per_week(pace.weekly(completed, hours, now, pace.PACE_WEEKS))
+    recent = pace.measure(completed, hours, now)
+    per_week = recent.hours_per_week
     rows = planner.phase_progress(graph, statuses)
     total = planner.total_progress(rows)
     estimates = [
@@ -1277,18 +1595,29 @@ def stats(
     console = _console()
     console.print(render.weeks_table(weeks_data))
     console.print(
-        f"Streak: {streak} day(s) in a row · pace {per_week:.1f} h/week over the last {pace.PACE_WEEKS} weeks"
+        f"Streak: {streak} day(s) in a row · pace {per_week:.1f} h/week over the last {recent.days} days"
     )
+    if eta_data and per_week <= 0 and total.hours_left > 0:
+        # One line, not one per phase: the reason is the same for all of them.
+        console.print(render.no_estimate_line(recent.topics, recent.days, total.hours_left))
+        return
     for estimate in eta_data or []:
-        when = estimate["finish"] or "no estimate yet (no completed hours in recent weeks)"
-        console.print(f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {when}", markup=False)
+        console.print(
+            f"  {estimate['title']}: {estimate['hours_left']:.0f} h left → {estimate['finish']}", markup=False
+        )
 
 
 @app.command()
 def review(
     ctx: typer.Context,
     every: Annotated[
-        str | None, typer.Option("--every", help="Bring done topics back after this long (60d, 8w).")
+        str | None,
+        typer.Option(
+            "--every",
+            metavar="SPAN",
+            callback=_check_span,
+            help="Bring done topics back after this long (60d, 8w, 12h).",
+        ),
     ] = None,
     off: Annotated[bool, typer.Option("--off", help="Turn review off.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
@@ -1301,7 +1630,7 @@ def review(
     """
     from llmpath import db, store
 
-    interval_days = _parse_duration(every, "--every").total_seconds() / 86400 if every and not off else None
+    interval_days = _parse_duration(every).total_seconds() / 86400 if every and not off else None
     workspace = _workspace(ctx)
     with db.writing(workspace.engine) as session:
         if off:
@@ -1333,8 +1662,8 @@ def review(
 
 @app.command()
 def config(
-    key: Annotated[str | None, typer.Argument(help="Setting name: eta.")] = None,
-    value: Annotated[str | None, typer.Argument(help="New value: on or off.")] = None,
+    key: Annotated[str | None, typer.Argument(metavar="KEY", help="Setting name: eta.")] = None,
+    value: Annotated[str | None, typer.Argument(metavar="VALUE", help="New value: on or off.")] = None,
 ) -> None:
     """Show or change preferences (eta: show finish estimates in `stats` by default).
 
@@ -1343,12 +1672,14 @@ def config(
     from llmpath import db, store
 
     known = vocab.CONFIG_SETTINGS
-    engine = db.open_database()
     if key is not None and key not in known:
-        raise LlmpathError(f"unknown setting '{key}'; settings: {', '.join(known)}")
+        raise typer.BadParameter(f"unknown setting '{key}'; settings: {', '.join(known)}", param_hint="'KEY'")
+    if key and value is not None and value not in known[key]:
+        raise typer.BadParameter(
+            f"{key} takes {' or '.join(known[key])}, not '{value}'", param_hint="'VALUE'"
+        )
+    engine = db.open_database()
     if key and value is not None:
-        if value not in known[key]:
-            raise LlmpathError(f"{key} takes {' or '.join(known[key])}, not '{value}'")
         with db.writing(engine) as session:
             store.set_setting(session, key, value)
     with db.reading(engine) as session:
@@ -1366,7 +1697,10 @@ class GraphFormat(StrEnum):
 def graph(
     ctx: typer.Context,
     phase: Annotated[
-        str | None, typer.Option("--phase", "-p", help="Only this phase.", autocompletion=complete_phase)
+        str | None,
+        typer.Option(
+            "--phase", "-p", metavar="PHASE", help="Only this phase.", autocompletion=complete_phase
+        ),
     ] = None,
     goal_topic: Annotated[
         str | None,
@@ -1380,11 +1714,15 @@ def graph(
     format: Annotated[
         GraphFormat, typer.Option("--format", "-f", help="mermaid (GitHub renders it) or dot (Graphviz).")
     ] = GraphFormat.mermaid,
+    markdown: Annotated[
+        bool,
+        typer.Option("--markdown", help="Wrap the chart in a ```mermaid (or ```dot) fence, ready to paste."),
+    ] = False,
 ) -> None:
     """Print the prerequisite graph, nodes styled by status (done, doing, available, blocked).
 
     Example: llmpath graph --goal rag > rag.mmd
-             llmpath graph --format dot | dot -Tsvg > roadmap.svg
+    Example: llmpath graph --format dot | dot -Tsvg > roadmap.svg
     """
     from llmpath import db, graphs, lookup, planner, store
 
@@ -1401,7 +1739,8 @@ def graph(
         on_the_way = planner.open_ancestors(full, statuses, [target]) | {target}
         only = on_the_way if only is None else only & on_the_way
     render_graph = graphs.dot if format == GraphFormat.dot else graphs.mermaid
-    sys.stdout.write(render_graph(full, statuses, only))
+    chart = render_graph(full, statuses, only)
+    sys.stdout.write(graphs.fenced(chart, format.value) if markdown else chart)
 
 
 def main() -> None:
