@@ -458,6 +458,8 @@ def test_an_extreme_stored_date_crashes_no_command_in_any_time_zone(
         conn.execute("UPDATE note SET at = ?", (stored,))
     local_tz(zone)
     day = stored[:10]
+    (dates,) = [f for f in as_json(cli("doctor", "--json")) if f["check"] == "dates"]
+    assert (dates["ok"], dates["warning"]) == (False, True) and "3 stored time(s)" in dates["detail"]
     assert day in ok(cli("show", "python"))
     assert day in ok(cli("log"))
     ok(cli("stats", "--eta"))

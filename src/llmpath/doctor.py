@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from llmpath import paths, queries
+from llmpath import paths, queries, vocab
 from llmpath.migrations import DATABASE_VERSION
 
 # What kind of failure an SQLite error is; only DAMAGED calls for `llmpath restore`.
@@ -189,7 +189,24 @@ def _inspect(db_file: Path, *, immutable: bool) -> tuple[list[Finding], dict[str
                 )
             )
             settings = dict(conn.execute("SELECT key, value FROM setting"))
+            findings.append(_dates_finding(conn))
     return findings, settings
+
+
+def _dates_finding(conn: sqlite3.Connection) -> Finding:
+    """Stored times outside the years llmpath accepts: every command still shows them, but they are wrong."""
+    years = {"first": f"{vocab.FIRST_YEAR:04d}", "last": f"{vocab.LAST_YEAR:04d}"}
+    odd = conn.execute(queries.OUT_OF_RANGE_DATES, years).fetchall()
+    if not odd:
+        return Finding("dates", True, f"every stored time is within {vocab.FIRST_YEAR}-{vocab.LAST_YEAR}")
+    listed = ", ".join(f"{roadmap}/{topic} ({where})" for where, roadmap, topic in odd[:5])
+    return Finding(
+        "dates",
+        False,
+        f"{len(odd)} stored time(s) outside {vocab.FIRST_YEAR}-{vocab.LAST_YEAR}: {listed}; "
+        "`llmpath reset TOPIC` then `done` again gives a topic today's date",
+        warning=True,
+    )
 
 
 def _schema_finding(version: int) -> Finding:

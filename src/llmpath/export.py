@@ -23,7 +23,16 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from llmpath.errors import LlmpathError
 from llmpath.roadmap import ID_PATTERN
-from llmpath.vocab import ETA_SETTING, REVIEW_SETTING, SATISFIED, Status, as_utc, local_time
+from llmpath.vocab import (
+    ETA_SETTING,
+    FIRST_YEAR,
+    LAST_YEAR,
+    REVIEW_SETTING,
+    SATISFIED,
+    Status,
+    as_utc,
+    local_time,
+)
 
 FORMAT_NAME = "llmpath-progress"
 # 1: progress, dates and notes. 2: also the status history, goals, the followed track and settings; times
@@ -31,7 +40,6 @@ FORMAT_NAME = "llmpath-progress"
 EXPORT_FORMAT_VERSION = 2
 # Dates an import accepts (by year, in UTC): anything else is a typo or an attack, and would make stored
 # times that local-time arithmetic cannot handle.
-FIRST_YEAR, LAST_YEAR = 1970, 2200
 
 
 @dataclass

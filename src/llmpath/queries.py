@@ -15,5 +15,17 @@ ORPHANED_PROGRESS = (
     "ORDER BY p.roadmap_id, p.topic_id"
 )
 
+# Stored times outside the years llmpath accepts (`vocab.FIRST_YEAR`..`LAST_YEAR`): a database edited by
+# hand, or written by a version that accepted them. Times are stored as ISO text, so the year leads.
+OUT_OF_RANGE_DATES = (
+    "SELECT 'progress', roadmap_id, topic_id FROM progress "
+    "WHERE substr(started_at, 1, 4) NOT BETWEEN :first AND :last "
+    "OR substr(finished_at, 1, 4) NOT BETWEEN :first AND :last "
+    "UNION ALL SELECT 'history', roadmap_id, topic_id FROM event "
+    "WHERE substr(at, 1, 4) NOT BETWEEN :first AND :last "
+    "UNION ALL SELECT 'note', roadmap_id, topic_id FROM note "
+    "WHERE substr(at, 1, 4) NOT BETWEEN :first AND :last"
+)
+
 # The roadmap last loaded from a file: the one that file holds now.
 ROADMAP_AT_PATH = "SELECT id FROM roadmap WHERE source_path = :path ORDER BY loaded_at DESC LIMIT 1"

@@ -11,6 +11,11 @@ STATUSES: Final[tuple[Status, ...]] = get_args(Status)
 # "skipped" means "I know this already": it satisfies a prerequisite as "done" does.
 SATISFIED: Final[frozenset[str]] = frozenset({"done", "skipped"})
 
+# Dates llmpath accepts from a file and expects in its database: wide enough for any learner, and far from
+# the ends of `datetime`, where converting to a local time zone overflows.
+FIRST_YEAR: Final = 1970
+LAST_YEAR: Final = 2200
+
 # Keys of the `setting` table.
 ROADMAP_SETTING: Final = "roadmap_path"  # the roadmap `llmpath use` chose
 REVIEW_SETTING: Final = "review_every_days"  # `llmpath review --every`
