@@ -494,7 +494,9 @@ def test_markdown_parsing_is_linear(line: str) -> None:
         )
     except Exception as exc:  # only the time matters here
         assert "Traceback" not in str(exc)
-    assert time.perf_counter() - started < 0.5
+    # A guard against going quadratic again (the 60k-space line took 34 s), not a performance target:
+    # those live in benchmarks/. Linear parsing takes milliseconds; the bound leaves room for a busy machine.
+    assert time.perf_counter() - started < 3.0
 
 
 def test_the_sixty_thousand_spaces_line_imports_quickly(cli: Cli, tmp_path: Path):
@@ -502,7 +504,7 @@ def test_the_sixty_thousand_spaces_line_imports_quickly(cli: Cli, tmp_path: Path
     checklist.write_text("- [ ] " + " " * 60_000 + "x\n- [x] Math `math`\n", encoding="utf-8")
     started = time.perf_counter()
     result = cli("import", str(checklist))
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 3.0  # was 34 s: a guard against quadratic parsing, not a target
     assert ": 1 changed, 0 notes added." in ok(result)
     assert "no topic matches 'x'" in result.stderr
 

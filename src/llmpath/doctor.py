@@ -189,6 +189,7 @@ def _inspect(db_file: Path, *, immutable: bool) -> tuple[list[Finding], dict[str
                 )
             )
             settings = dict(conn.execute("SELECT key, value FROM setting"))
+        if version >= 2:  # history and notes arrived with schema 2
             findings.append(_dates_finding(conn))
     return findings, settings
 
