@@ -351,7 +351,7 @@ def done(ctx: typer.Context, topics: TopicArgs) -> None:
 def start(ctx: typer.Context, topics: TopicArgs) -> None:
     """Mark topics in progress; `next` lists them first.
 
-    Example: llmpath start transformers
+    Example: llmpath start transformer
     """
     _change_status(ctx, topics, "doing")
 
@@ -360,7 +360,7 @@ def start(ctx: typer.Context, topics: TopicArgs) -> None:
 def skip(ctx: typer.Context, topics: TopicArgs) -> None:
     """Skip topics you already know; like done, they satisfy prerequisites.
 
-    Example: llmpath skip python-basics
+    Example: llmpath skip python sql
     """
     _change_status(ctx, topics, "skipped")
 
@@ -399,7 +399,7 @@ def status(
     With a track followed (`llmpath track ID`), only the track's topics count.
 
     Example: llmpath status              # all phases
-    Example: llmpath status rag          # one phase, topic by topic
+    Example: llmpath status transformers # one phase, topic by topic
     """
     from llmpath import db, lookup, planner, render, store
 
@@ -880,7 +880,8 @@ def use(
     database even when its file has moved or has an error (with a warning). `--roadmap FILE` and
     LLMPATH_ROADMAP still override it for a single command.
 
-    Example: llmpath use my-roadmap.yaml
+    Example: llmpath use my.yaml   # a roadmap file, e.g. from `llmpath init`
+    Example: llmpath use default   # back to the shipped LLM roadmap
     """
     from llmpath import db, store, sync
     from llmpath import paths as where
@@ -1513,8 +1514,7 @@ def log(
     if not rows:
         console.print("No changes recorded" + (f" since {since}." if since else " yet."))
         return
-    for row in rows:
-        console.print(render.change_line(row))
+    console.print(render.log_table(rows))
 
 
 @app.command()
