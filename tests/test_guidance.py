@@ -566,7 +566,8 @@ def test_every_status_change_is_an_event_listed_newest_first(cli: Cli, clock: Cl
     assert events[0]["title"] == "Linear Models"
     assert ids(as_json(cli("log", "--json", "--limit", "2"))) == ["linear-models", "math"]
     text = ok(cli("log")).splitlines()
-    assert "Math math  reviewed" in text[1] and "Linear Models linear-models  todo → doing" in text[0]
+    assert re.search(r"Math \(math\) +reviewed", text[1]), text
+    assert re.search(r"Linear Models \(linear-models\) +todo → doing", text[0]), text
 
 
 def test_log_since(cli: Cli, clock: Clock):
@@ -800,7 +801,7 @@ def test_review_brings_done_topics_back_after_the_interval(cli: Cli, clock: Cloc
 
     assert "Python (python) reviewed: done again" in ok(cli("done", "python"))
     assert _review_items(cli) == [("numpy", False), ("math", True)]
-    assert "Python python  reviewed" in ok(cli("log"))
+    assert re.search(r"Python \(python\) +reviewed", ok(cli("log")))
     assert as_json(cli("log", "--json", "-n", "1"))[0] | {"at": None} == {
         "at": None,
         "id": "python",

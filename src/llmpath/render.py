@@ -4,16 +4,23 @@ Text from files and users (titles, notes, paths, URLs) enters Rich here and only
 characters made visible (`terminal.visible`): each builder passes it through `safe_text` or `line`, so widths
 are measured on what is shown, and the console itself makes visible any string it prints and any `Text` that
 still carries a control character, so nothing written to the terminal can act on it.
+
+Tables and panels are laid out for the width they are shown in (`Fitted`, `Flow`, `hanging`): less
+important columns give way first, titles wrap only at spaces and are never cut with `…`, and hours, dates and
+ids never break across lines. A topic named in running text is `Title (id)` (`ref`, `topic_ref`), so plain
+output (piped, or NO_COLOR) keeps the two apart.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType
+from rich.console import Console, ConsoleOptions, Group, JustifyMethod, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.progress_bar import ProgressBar
@@ -102,27 +109,168 @@ def bar(done: int, total: int, width: int = 20) -> ProgressBar:
     return ProgressBar(total=max(total, 1), completed=done if total else 1, width=width)
 
 
-def progress_line(title: str, finished: int, total: int) -> Table:
-    grid = Table.grid(padding=(0, 1))
-    percent = 100 * finished / total if total else 100
-    grid.add_row(
-        safe_text(title, style="bold"),
-        bar(finished, total, 30),
-        f"{finished}/{total}",
-        f"{percent:.0f}%",
-    )
+# --- layouts for the width there is ----------------------------------------------------------------------
+#
+# A table is built for the width it is shown in (Rich tells a renderable its width when it renders it): the
+# first of its layouts whose rows each fit on one line, else its last layout, in which only the title-like
+# columns wrap (at spaces). Numbers, hours, dates and ids never wrap, and nothing is cut short with `…`.
+# Layouts go from the fullest to the leanest: less important columns left out one by one, then the id put
+# under the title ("topic/id"), which frees the id's column at the cost of a second line per row.
+
+NATURAL = 1_000_000  # a width no table reaches: measuring with it gives each table its one-line width
+
+
+@dataclass
+class Column:
+    header: str = ""
+    justify: JustifyMethod = "left"
+    footer: RenderableType = ""
+    wrap: bool = False  # only titles (and paths) wrap; a word longer than the column folds, never `…`
+
+
+Row = dict[str, RenderableType]
+
+
+class Fitted:
+    """Rows of cells by column key, shown in the first layout that fits the width (see above)."""
+
+    def __init__(
+        self,
+        columns: dict[str, Column],
+        rows: Sequence[Row],
+        layouts: Sequence[Sequence[str]],
+        make: Callable[[], Table],
+    ):
+        self.columns, self.rows, self.layouts, self.make = columns, rows, layouts, make
+
+    def table(self, layout: Sequence[str]) -> Table:
+        table = self.make()
+        for key in layout:
+            column = self.columns[key.partition("/")[0]]
+            table.add_column(
+                column.header,
+                justify=column.justify,
+                footer=column.footer,
+                no_wrap=not column.wrap,
+                overflow="fold",
+            )
+        for row in self.rows:
+            table.add_row(*(self._cell(row, key) for key in layout))
+        return table
+
+    @staticmethod
+    def _cell(row: Row, key: str) -> RenderableType:
+        first, _, under = key.partition("/")
+        if not under:
+            return row[first]
+        top, bottom = row[first], row[under]
+        assert isinstance(top, Text) and isinstance(bottom, Text)
+        return Text.assemble(top, "\n", bottom)
+
+    def choose(self, console: Console, options: ConsoleOptions) -> Table:
+        wide = options.update_width(NATURAL)
+        for layout in self.layouts[:-1]:
+            table = self.table(layout)
+            if Measurement.get(console, wide, table).maximum <= options.max_width:
+                return table
+        return self.table(self.layouts[-1])
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.choose(console, options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.choose(console, options))
+
+
+def shrinking(
+    order: Sequence[str], drops: Sequence[str], under: tuple[str, str] | None = None
+) -> list[list[str]]:
+    """Layouts from `order` (every column): `drops` left out one by one, first on one line per row, then
+    (with `under` = (title, id)) again with the id under the title. The last one is the fallback."""
+    layouts: list[list[str]] = []
+    for merged in (False, True) if under else (False,):
+        for count in range(len(drops) + 1):
+            keys = [key for key in order if key not in drops[:count]]
+            if merged and under:
+                title, topic_id = under
+                keys = [f"{title}/{topic_id}" if key == title else key for key in keys if key != topic_id]
+            layouts.append(keys)
+    return layouts
+
+
+def plain_table(**options: Any) -> Callable[[], Table]:
+    """The tables' look: no box, a bold header, two spaces between columns."""
+    return lambda: Table(box=None, pad_edge=False, header_style="bold", show_edge=False, **options)
+
+
+class Flow:
+    """Pieces on as few lines as fit, broken only between pieces (so `10 h` or an id never splits)."""
+
+    def __init__(self, pieces: Sequence[Text], separator: str):
+        self.pieces = [piece for piece in pieces if piece.plain]
+        self.separator = separator
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        text, used = Text(), 0
+        for piece in self.pieces:
+            if used and used + len(self.separator) + piece.cell_len > options.max_width:
+                text.append("\n")
+                used = 0
+            elif used:
+                text.append(self.separator)
+                used += len(self.separator)
+            text.append_text(piece)
+            used += piece.cell_len
+        yield text
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widths = [piece.cell_len for piece in self.pieces] or [0]
+        return Measurement(max(widths), sum(widths) + len(self.separator) * (len(widths) - 1))
+
+
+def hanging(prefix: str | Text, body: RenderableType) -> Table:
+    """`prefix` then `body`, whose wrapped lines start under the body's first character, not at the margin."""
+    prefix = Text(prefix) if isinstance(prefix, str) else prefix
+    grid = Table.grid()
+    grid.add_column(no_wrap=True, width=prefix.cell_len)
+    grid.add_column(overflow="fold")
+    grid.add_row(prefix, body)
     return grid
 
 
-def next_table(graph: Graph, items: Sequence[dict], *, show_total_unlocks: bool) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("Topic")
-    table.add_column("Id", style="cyan", no_wrap=True)
-    table.add_column("Phase", style="dim")
-    table.add_column("Unlocks", justify="right")
-    table.add_column("Hours", justify="right")
+def ref(title: str, topic_id: str, style: str = "") -> Text:
+    """A topic named in running text, as everywhere: its title, then its id in brackets (`topic_ref`)."""
+    return Text.assemble((visible(title), style), " (", (visible(topic_id), "cyan"), ")")
+
+
+def progress_line(title: str, finished: int, total: int) -> Fitted:
+    """A title, a bar, `3/127 2%`: the bar shorter where the width is short."""
+    percent = 100 * finished / total if total else 100
+    columns = {"title": Column(wrap=True), "count": Column(), "percent": Column()}
+    columns |= {f"bar{width}": Column() for width in (30, 20, 10)}
+    row: Row = {
+        "title": safe_text(title, style="bold"),
+        "count": f"{finished}/{total}",
+        "percent": f"{percent:.0f}%",
+        **{f"bar{width}": bar(finished, total, width) for width in (30, 20, 10)},
+    }
+    layouts = [["title", f"bar{width}", "count", "percent"] for width in (30, 20, 10)]
+    return Fitted(columns, [row], layouts, lambda: Table.grid(padding=(0, 1)))
+
+
+def next_table(graph: Graph, items: Sequence[dict], *, show_total_unlocks: bool) -> Fitted:
+    """`llmpath next` and the dashboard: Unlocks goes first where the width is short, then Phase (Phase
+    first when sorted by unlocks), then the id moves under the title."""
+    columns = {
+        "mark": Column(),
+        "topic": Column("Topic", wrap=True),
+        "id": Column("Id"),
+        "phase": Column("Phase"),
+        "unlocks": Column("Unlocks", justify="right"),
+        "hours": Column("Hours", justify="right"),
+    }
     phase_titles = {p.id: p.title for p in graph.phases}
+    rows: list[Row] = []
     for item in items:
         topic = graph.topics[item["id"]]
         state = "review" if item.get("review") else ("doing" if item["status"] == "doing" else "available")
@@ -136,101 +284,135 @@ def next_table(graph: Graph, items: Sequence[dict], *, show_total_unlocks: bool)
         unlocks = str(len(item["unlocks"]))
         if show_total_unlocks:
             unlocks += f" ({item['unlocks_total']})"
-        table.add_row(
-            mark(state),
-            title,
-            topic.id,
-            safe_text(phase_titles.get(topic.phase_id, "")),
-            unlocks,
-            hours(topic.hours),
+        rows.append(
+            {
+                "mark": mark(state),
+                "topic": title,
+                "id": safe_text(topic.id, "cyan"),
+                "phase": safe_text(phase_titles.get(topic.phase_id, ""), "dim"),
+                "unlocks": unlocks,
+                "hours": hours(topic.hours),
+            }
         )
-    return table
+    drops = ["phase", "unlocks"] if show_total_unlocks else ["unlocks", "phase"]
+    layouts = shrinking(list(columns), drops, under=("topic", "id"))
+    return Fitted(columns, rows, layouts, plain_table())
 
 
-def status_table(rows: Sequence[PhaseProgress], total: PhaseProgress) -> Table:
-    table = Table(header_style="bold", show_footer=True, box=None, pad_edge=False)
-    table.add_column("Phase", footer=Text("Total", style="bold"))
-    table.add_column("Done", justify="right", footer=f"{total.finished}/{total.total}")
-    table.add_column("Progress", footer=bar(total.finished, total.total))
-    table.add_column("%", justify="right", footer=f"{total.percent:.0f}%")
-    table.add_column("Doing", justify="right", footer=str(total.doing))
-    table.add_column("Hours left", justify="right", footer=hours(total.hours_left))
-    for row in rows:
-        table.add_row(
-            safe_text(row.phase.title),
-            f"{row.finished}/{row.total}",
-            bar(row.finished, row.total),
-            f"{row.percent:.0f}%",
-            str(row.doing) if row.doing else "",
-            hours(row.hours_left),
-        )
-    return table
+def status_table(rows: Sequence[PhaseProgress], total: PhaseProgress) -> Fitted:
+    """`llmpath status`: a row per phase; where the width is short the bar shortens, then Doing goes, then
+    the bar; the last resort wraps the phase titles."""
+    columns = {
+        "phase": Column("Phase", footer=Text("Total", style="bold"), wrap=True),
+        "done": Column("Done", justify="right", footer=f"{total.finished}/{total.total}"),
+        "bar20": Column("Progress", footer=bar(total.finished, total.total)),
+        "bar10": Column("Progress", footer=bar(total.finished, total.total, 10)),
+        "percent": Column("%", justify="right", footer=f"{total.percent:.0f}%"),
+        "doing": Column("Doing", justify="right", footer=str(total.doing)),
+        "left": Column("Hours left", justify="right", footer=hours(total.hours_left)),
+    }
+    cells: list[Row] = [
+        {
+            "phase": safe_text(row.phase.title),
+            "done": f"{row.finished}/{row.total}",
+            "bar20": bar(row.finished, row.total),
+            "bar10": bar(row.finished, row.total, 10),
+            "percent": f"{row.percent:.0f}%",
+            "doing": str(row.doing) if row.doing else "",
+            "left": hours(row.hours_left),
+        }
+        for row in rows
+    ]
+    layouts = [
+        ["phase", "done", "bar20", "percent", "doing", "left"],
+        ["phase", "done", "bar10", "percent", "doing", "left"],
+        ["phase", "done", "bar10", "percent", "left"],
+        ["phase", "done", "percent", "doing", "left"],
+        ["phase", "done", "percent", "left"],
+        ["phase", "done", "bar10", "percent", "left"],
+    ]
+    return Fitted(
+        columns,
+        cells,
+        layouts,
+        lambda: Table(header_style="bold", show_footer=True, box=None, pad_edge=False),
+    )
 
 
-def tracks_table(rows: Sequence[dict]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("Track")
-    table.add_column("Id", style="cyan", no_wrap=True)
-    table.add_column("Done", justify="right", no_wrap=True)
-    table.add_column("Progress", no_wrap=True)
-    table.add_column("Hours", justify="right", no_wrap=True)
-    table.add_column("Left", justify="right", no_wrap=True)
+def tracks_table(rows: Sequence[dict]) -> Fitted:
+    """`llmpath track`: total hours go first where the width is short, then the bar, then the id moves under
+    the title."""
+    columns = {
+        "mark": Column(),
+        "title": Column("Track", wrap=True),
+        "id": Column("Id"),
+        "done": Column("Done", justify="right"),
+        "bar": Column("Progress"),
+        "hours": Column("Hours", justify="right"),
+        "left": Column("Left", justify="right"),
+    }
+    cells: list[Row] = []
     for row in rows:
         finished = row["done"] + row["skipped"]
-        table.add_row(
-            Text("▶", style="yellow") if row["following"] else Text(""),
-            safe_text(row["title"]),
-            row["id"],
-            f"{finished}/{row['total']}",
-            bar(finished, row["total"], 12),
-            hours(row["hours"]),
-            hours(row["hours_left"]),
+        cells.append(
+            {
+                "mark": Text("▶", style="yellow") if row["following"] else Text(""),
+                "title": safe_text(row["title"]),
+                "id": safe_text(row["id"], "cyan"),
+                "done": f"{finished}/{row['total']}",
+                "bar": bar(finished, row["total"], 12),
+                "hours": hours(row["hours"]),
+                "left": hours(row["hours_left"]),
+            }
         )
-    return table
+    layouts = shrinking(list(columns), ["hours", "bar"], under=("title", "id"))
+    return Fitted(columns, cells, layouts, plain_table())
 
 
-def phase_topics_table(graph: Graph, topic_ids: Sequence[str], states: dict[str, str]) -> Table:
-    table = Table(box=None, pad_edge=False, header_style="bold", show_edge=False)
-    table.add_column("", no_wrap=True)
-    table.add_column("Topic")
-    table.add_column("Id", style="cyan", no_wrap=True)
-    table.add_column("Status")
-    table.add_column("Hours", justify="right")
+def phase_topics_table(graph: Graph, topic_ids: Sequence[str], states: dict[str, str]) -> Fitted:
+    """`llmpath status PHASE`: the status word goes first where the width is short (the mark stays), then the
+    id moves under the title."""
+    columns = {
+        "mark": Column(),
+        "topic": Column("Topic", wrap=True),
+        "id": Column("Id"),
+        "status": Column("Status"),
+        "hours": Column("Hours", justify="right"),
+    }
+    rows: list[Row] = []
     for topic_id in topic_ids:
         topic = graph.topics[topic_id]
         state = states[topic_id]
         word = {"available": "available", "blocked": "blocked"}.get(state, STATUS_WORDS.get(state, state))
-        table.add_row(
-            mark(state),
-            safe_text(topic.title),
-            topic_id,
-            Text(word, style=STATUS_MARKS[state][1]),
-            hours(topic.hours),
+        rows.append(
+            {
+                "mark": mark(state),
+                "topic": safe_text(topic.title),
+                "id": safe_text(topic_id, "cyan"),
+                "status": Text(word, style=STATUS_MARKS[state][1]),
+                "hours": hours(topic.hours),
+            }
         )
-    return table
+    layouts = shrinking(list(columns), ["status"], under=("topic", "id"))
+    return Fitted(columns, rows, layouts, plain_table())
 
 
-def topic_panel(info: dict) -> Panel:
+def topic_panel(info: dict) -> TopicPanel:
     """`llmpath show`: everything about one topic, from the dict that `--json` prints too."""
     lines: list[RenderableType] = []
-    meta = Text()
-    meta.append(f"{info['id']}", style="cyan")
-    meta.append(visible(f"  ·  {info['phase_title']}  ·  {info['kind']}"))
+    meta = [safe_text(info["id"], "cyan"), safe_text(info["phase_title"]), safe_text(info["kind"])]
     if info.get("difficulty"):
-        meta.append(visible(f"  ·  {info['difficulty']}"))
-    meta.append(f"  ·  {hours(info.get('hours'))}")
-    lines.append(meta)
+        meta.append(safe_text(info["difficulty"]))
+    meta.append(Text(hours(info.get("hours"))))
+    lines.append(Flow(meta, "  ·  "))
     status = Text()
     status.append_text(mark(info["state"]))
     status.append(f" {STATUS_WORDS.get(info['status'], info['status'])}")
     if info["state"] in ("available", "blocked"):
         status.append(f" ({info['state']})", style=STATUS_MARKS[info["state"]][1])
-    if info.get("started_at"):
-        status.append(f"  started {local(info['started_at'])}")
-    if info.get("finished_at"):
-        status.append(f"  finished {local(info['finished_at'])}")
-    lines.append(status)
+    dates = (("started", "started_at"), ("finished", "finished_at"))
+    when = [Text(f"{word} {local(info[key])}") for word, key in dates if info.get(key)]
+    lines.append(Flow([status, *when], "  "))
     if info.get("summary"):
         lines += [Text(""), safe_text(info["summary"])]
     for label, key in (("Concepts", "concepts"), ("Tools", "tools")):
@@ -241,27 +423,25 @@ def topic_panel(info: dict) -> Panel:
         for resource in info["resources"]:
             url = visible(resource["url"])  # the OSC 8 link target too
             lines.append(
-                Text.assemble("  • ", (visible(resource["title"]), Style(link=url)), "  ", (url, "dim"))
+                hanging(
+                    "  • ", Text.assemble((visible(resource["title"]), Style(link=url)), "  ", (url, "dim"))
+                )
             )
     for label, key in (("Requires", "requires"), ("Unlocks", "required_by")):
         if info.get(key):
             lines += [Text(""), Text(label, style="bold")]
             for other in info[key]:
-                row = Text("  ")
-                row.append_text(mark(other["state"]))
-                row.append(visible(f" {other['title']} "))
-                row.append(other["id"], style="cyan")
-                lines.append(row)
+                lines.append(
+                    hanging(Text.assemble("  ", mark(other["state"]), " "), ref(other["title"], other["id"]))
+                )
     if info.get("blocked_by"):
         lines += [Text(""), Text("Blocked by (open prerequisites)", style="bold")]
         shown = info["blocked_by"][:MAX_TREE_ROWS]
         for entry in shown:
-            row = Text("  " + "  " * entry["depth"] + "└ ")
-            row.append(visible(entry["title"] + " "))
-            row.append(entry["id"], style="cyan")
+            row = [ref(entry["title"], entry["id"])]
             if entry["repeat"]:
-                row.append("  (see above)", style="dim")
-            lines.append(row)
+                row.append(Text("(see above)", style="dim"))
+            lines.append(hanging("  " + "  " * entry["depth"] + "└ ", Flow(row, "  ")))
         hidden = len(info["blocked_by"]) - len(shown)
         if hidden > 0:
             lines.append(
@@ -271,64 +451,98 @@ def topic_panel(info: dict) -> Panel:
         lines += [Text(""), Text("Notes", style="bold")]
         for note in info["notes"]:
             lines.append(
-                Padding(Text.assemble((f"{local(note['at'])}  ", "dim"), visible(note["text"])), (0, 0, 0, 2))
+                hanging("  ", Text.assemble((f"{local(note['at'])}  ", "dim"), visible(note["text"])))
             )
-    return Panel(
-        Group(*lines), title=safe_text(info["title"], style="bold"), title_align="left", expand=False
-    )
+    return TopicPanel(safe_text(info["title"], style="bold"), lines)
 
 
-def path_table(graph: Graph, order: Sequence[str], states: dict[str, str], total_hours: float) -> Table:
+class TopicPanel:
+    """The `show` panel: the title in its top border where it fits, else as the panel's first line (Rich
+    would cut a border title short)."""
+
+    def __init__(self, title: Text, lines: Sequence[RenderableType]):
+        self.title, self.lines = title, lines
+
+    def panel(self, options: ConsoleOptions) -> Panel:
+        if self.title.cell_len + 6 <= options.max_width:
+            return Panel(Group(*self.lines), title=self.title, title_align="left", expand=False)
+        return Panel(Group(self.title, *self.lines), expand=False)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.panel(options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement.get(console, options, self.panel(options))
+
+
+def path_table(graph: Graph, order: Sequence[str], states: dict[str, str], total_hours: float) -> Fitted:
     """`llmpath path`: the topics still to do, numbered in study order, with their hours and the total."""
-    table = Table(box=None, header_style="bold", pad_edge=False, show_footer=True)
-    table.add_column("#", justify="right", footer="")
-    table.add_column("", footer="")
-    table.add_column("Topic", footer="Total")
-    table.add_column("Id", style="cyan", footer="")
-    table.add_column("Hours", justify="right", footer=hours(total_hours))
-    for number, topic_id in enumerate(order, start=1):
-        table.add_row(
-            str(number),
-            mark(states[topic_id]),
-            safe_text(graph.topics[topic_id].title),
-            topic_id,
-            hours(graph.topics[topic_id].hours),
-        )
-    return table
+    columns = {
+        "number": Column("#", justify="right"),
+        "mark": Column(),
+        "topic": Column("Topic", footer="Total", wrap=True),
+        "id": Column("Id"),
+        "hours": Column("Hours", justify="right", footer=hours(total_hours)),
+    }
+    rows: list[Row] = [
+        {
+            "number": str(number),
+            "mark": mark(states[topic_id]),
+            "topic": safe_text(graph.topics[topic_id].title),
+            "id": safe_text(topic_id, "cyan"),
+            "hours": hours(graph.topics[topic_id].hours),
+        }
+        for number, topic_id in enumerate(order, start=1)
+    ]
+    layouts = shrinking(list(columns), [], under=("topic", "id"))
+    return Fitted(columns, rows, layouts, plain_table(show_footer=True))
 
 
-def roadmaps_table(known: Sequence[dict]) -> Table:
-    """`llmpath roadmaps`: each roadmap the database knows, the one in use marked."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("", "Id", "Title", "Done", "File"):
-        table.add_column(column)
-    for entry in known:
-        table.add_row(
-            "▶" if entry["in_use"] else "",
-            entry["id"],
-            safe_text(entry["title"]),
-            f"{entry['finished']}/{entry['topics']}",
-            safe_text(entry["source_path"] or "(file moved or reused)"),
-        )
-    return table
+def roadmaps_table(known: Sequence[dict]) -> Fitted:
+    """`llmpath roadmaps`: each roadmap the database knows, the one in use marked; the file moves under the
+    title where the width is short."""
+    columns = {
+        "mark": Column(),
+        "id": Column("Id"),
+        "title": Column("Title", wrap=True),
+        "done": Column("Done", justify="right"),
+        "file": Column("File", wrap=True),
+    }
+    rows: list[Row] = [
+        {
+            "mark": "▶" if entry["in_use"] else "",
+            "id": safe_text(entry["id"], "cyan"),
+            "title": safe_text(entry["title"]),
+            "done": f"{entry['finished']}/{entry['topics']}",
+            "file": safe_text(entry["source_path"] or "(file moved or reused)", "dim"),
+        }
+        for entry in known
+    ]
+    layouts = [["mark", "id", "title", "done", "file"], ["mark", "id", "title/file", "done"]]
+    return Fitted(columns, rows, layouts, plain_table())
 
 
-def backups_table(rows: Sequence[dict]) -> Table:
-    """`llmpath backups`: newest first, with reason, date and size."""
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Taken")
-    table.add_column("Reason")
-    table.add_column("Size", justify="right")
-    table.add_column("File")
+def backups_table(rows: Sequence[dict]) -> Fitted:
+    """`llmpath backups`: newest first, with reason, date and size; where the width is short the reason goes
+    first (the file's name says it too), then the size. The file's name is never cut."""
+    columns = {
+        "taken": Column("Taken"),
+        "reason": Column("Reason"),
+        "size": Column("Size", justify="right"),
+        "file": Column("File", wrap=True),
+    }
+    cells: list[Row] = []
     for row in rows:
         size = row["bytes"]
-        table.add_row(
-            local(datetime.fromisoformat(row["taken_at"])),
-            safe_text(row["reason"]),
-            f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB",
-            safe_text(os.path.basename(row["file"])),
+        cells.append(
+            {
+                "taken": local(datetime.fromisoformat(row["taken_at"])),
+                "reason": safe_text(row["reason"]),
+                "size": f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size / 1e3:.0f} kB",
+                "file": safe_text(os.path.basename(row["file"])),
+            }
         )
-    return table
+    return Fitted(columns, cells, shrinking(list(columns), ["reason", "size"]), plain_table())
 
 
 def weeks_table(weeks: Sequence[dict]) -> Table:
@@ -404,7 +618,7 @@ def notes_listing(notes: Sequence[dict], *, with_topics: bool) -> Group:
         if table is None or note["topic"] != topic:
             topic = note["topic"]
             if with_topics:
-                parts.append(line((note["title"], "bold"), " (", (topic, "cyan"), ")"))
+                parts.append(ref(note["title"], topic, "bold"))
             table = Table.grid(padding=(0, 2))
             table.add_column(justify="right", no_wrap=True)
             table.add_column(style="dim", no_wrap=True)
@@ -414,15 +628,25 @@ def notes_listing(notes: Sequence[dict], *, with_topics: bool) -> Group:
     return Group(*parts)
 
 
-def change_line(row: dict) -> Text:
-    """One line of `llmpath log`."""
-    change = "reviewed" if row["from"] == row["to"] == "done" else f"{row['from']} → {row['to']}"
-    line = Text()
-    line.append(local(row["at"]), style="dim")
-    line.append(visible(f"  {row['title']} "))
-    line.append(visible(row["id"]), style="cyan")
-    line.append(f"  {change}")
-    return line
+def log_table(rows: Sequence[dict]) -> Fitted:
+    """`llmpath log`: when, which topic (`Title (id)`), what changed; a day without its time where the width
+    is short, and the last resort wraps the topic."""
+    columns = {"at": Column(), "day": Column(), "topic": Column(wrap=True), "change": Column()}
+    cells: list[Row] = []
+    for row in rows:
+        when = local(row["at"])
+        cells.append(
+            {
+                "at": Text(when, style="dim"),
+                "day": Text(when[:10], style="dim"),
+                "topic": ref(row["title"], row["id"]),
+                "change": "reviewed"
+                if row["from"] == row["to"] == "done"
+                else f"{row['from']} → {row['to']}",
+            }
+        )
+    layouts = [["at", "topic", "change"], ["day", "topic", "change"]]
+    return Fitted(columns, cells, layouts, lambda: Table.grid(padding=(0, 2)))
 
 
 Part = str | tuple[str, str]
