@@ -34,6 +34,7 @@ from sqlmodel import Session
 
 from llmpath import doctor, paths
 from llmpath.errors import DatabaseError, LlmpathError
+from llmpath.files import fsync_folder
 from llmpath.migrations import DATABASE_VERSION, migrate
 
 try:  # POSIX: the writer of a `.partial` file holds an flock on it, so others can tell it is in use
@@ -248,7 +249,7 @@ def _write_backup(source: Path, reason: str) -> Path:
         with _partial(target.with_suffix(".partial")) as partial:
             _copy_database(source, partial)
             os.replace(partial, target)
-        _fsync_folder(folder)
+        fsync_folder(folder)
     except OSError as exc:
         why = "it is not a folder" if folder.exists() and not folder.is_dir() else exc.strerror or str(exc)
         raise _unwritable(reason, folder, why) from None
@@ -389,20 +390,6 @@ def _same_file(fd: int, path: Path) -> bool:
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename durable: the new name lives in the folder's entry."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # --- turning SQLite failures into messages ----------------------------------------------------------------
@@ -569,7 +556,7 @@ def _restore_by_rename(path: Path, chosen: Path) -> Restored:
         for suffix in ("-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         os.replace(partial, path)
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
     return Restored(chosen, kept, damaged=kept is not None)
 
 

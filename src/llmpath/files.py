@@ -86,7 +86,7 @@ def _write_new(path: Path, text: str, *, mode: int | None, replace: bool, exists
     finally:
         if os.path.lexists(temporary):
             os.unlink(temporary)
-    _fsync_folder(folder)
+    fsync_folder(folder)
 
 
 def _create_temporary(folder: Path, name: str) -> tuple[int, str]:
@@ -113,7 +113,7 @@ def _write_into(path: Path, text: str) -> None:
         raise LlmpathError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Make the new name itself durable: a rename lives in the folder's entry, not in the file."""
     try:
         fd = os.open(folder, os.O_RDONLY)
