@@ -116,7 +116,13 @@ def test_one_row_per_topic_phase_track_and_file_at_80(learner: Cli, monkeypatch,
         assert any(track["title"] in line and track["id"] in line for line in out.splitlines()), out
 
     out = at_width(learner, monkeypatch, width, "roadmaps")
-    assert any("llm-engineer" in line and "roadmap.yaml" in line for line in out.splitlines()), out
+    (source,) = [r["source_path"] for r in json.loads(ok(learner("roadmaps", "--json")))]
+    # The file's path is shown whole: on the roadmap's row where it fits, else under it (an installed
+    # package's path can be wider than the screen), wrapped but never cut.
+    lines = out.splitlines()
+    (row,) = [i for i, line in enumerate(lines) if "llm-engineer" in line]
+    assert source in "".join(line.strip() for line in lines[row:]), out
+    assert "…" not in out, out
 
     out = at_width(learner, monkeypatch, width, "backups")
     (name,) = [row["file"] for row in json.loads(ok(learner("backups", "--json")))]
