@@ -18,7 +18,8 @@ import pytest
 
 from llmpath import planner, store
 from llmpath.errors import RoadmapError
-from llmpath.roadmap import MAX_PROBLEMS, MAX_VALUES, json_schema, parse_roadmap
+from llmpath.roadmap import MAX_PROBLEMS, json_schema, parse_roadmap
+from llmpath.roadmap_yaml import MAX_VALUES
 
 from .conftest import MINI, Cli
 from .harness import synthetic_roadmap

@@ -22,8 +22,9 @@ from llmpath import planner
 from llmpath.cli import app
 from llmpath.errors import RoadmapError
 from llmpath.export import NoteItem, PhaseItem, Snapshot, TopicItem, parse_progress, to_markdown
+from llmpath.paths import MAX_ROADMAP_BYTES
 from llmpath.planner import Graph, PhaseInfo, TopicInfo
-from llmpath.roadmap import MAX_ROADMAP_BYTES, load_roadmap, parse_roadmap
+from llmpath.roadmap import load_roadmap, parse_roadmap
 from llmpath.terminal import UNSAFE, visible
 
 from .harness import LINE_EDITS, edit_lines

@@ -157,7 +157,8 @@ def ensure_synced(
             )
         return LoadedRoadmap(record.id, record.title), SyncReport()
 
-    from llmpath.roadmap import gc_paused, parse_roadmap
+    from llmpath.roadmap import parse_roadmap
+    from llmpath.roadmap_yaml import gc_paused
 
     try:
         roadmap = parse_roadmap(data, str(path))
@@ -228,7 +229,7 @@ def _read_small_file(path: Path, size: int) -> bytes:
             return path.read_bytes()
         except OSError:
             pass
-    from llmpath.roadmap import read_roadmap_bytes
+    from llmpath.roadmap_yaml import read_roadmap_bytes
 
     return read_roadmap_bytes(path)  # raises the error that names the problem
 
