@@ -7,15 +7,18 @@ loading a database. Tests that need a truly empty data directory build their own
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from llmpath import store
 from llmpath.cli import app
 
 DATA = Path(__file__).parent / "data"
@@ -96,3 +99,34 @@ def run_llmpath(*args: str, env: dict[str, str] | None = None, **kwargs) -> subp
         timeout=60,
         **kwargs,
     )
+
+
+def ok(result) -> str:
+    """The stdout of a command that must succeed (exit 0); the failure shows what it printed."""
+    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
+    return result.stdout
+
+
+def as_json(result):
+    return json.loads(ok(result))
+
+
+def error_line(result) -> str:
+    """The one `error:` line of a user error (exit 1), with no traceback."""
+    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+class Clock:
+    """Replaces `llmpath.store.now`; `clock(at)` before a command sets the time it sees."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, at: datetime):
+        self.at = at
+        monkeypatch.setattr(store, "now", lambda: self.at)
+
+    def __call__(self, at: datetime) -> Clock:
+        self.at = at
+        return self

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from llmpath.cli import app
 
-from .conftest import MINI, Cli, run_llmpath
+from .conftest import MINI, Cli, ok, run_llmpath
 
 WIDTH = 80
 
@@ -35,11 +35,6 @@ WIDTH = 80
 def invoke(*args: str, env: dict[str, str | None] | None = None):
     """The app in-process with no `--roadmap` in front (the `cli` fixture always puts one there)."""
     return CliRunner().invoke(app, list(args), env=env)
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout
 
 
 # --- help ---------------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from llmpath import paths
 from llmpath.cli import app
 
-from .conftest import MINI, Cli
+from .conftest import MINI, Cli, as_json, ok
 
 SHIPPED = paths.shipped_roadmap_path()
 
@@ -64,15 +64,6 @@ def side(tmp_path: Path) -> Path:
 def invoke(*args: str, env: dict[str, str | None] | None = None):
     """The app in-process without `--roadmap`: the roadmap is from `use`, LLMPATH_ROADMAP or the default."""
     return CliRunner().invoke(app, list(args), env=env)
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout
-
-
-def as_json(result):
-    return json.loads(ok(result))
 
 
 def next_ids(*args: str, run=invoke) -> list[str]:

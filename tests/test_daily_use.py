@@ -19,37 +19,7 @@ from llmpath import db, pace, planner, render, store
 from llmpath.errors import LlmpathError
 from llmpath.planner import Graph, PhaseInfo, TopicInfo, TrackInfo
 
-from .conftest import MINI, Cli
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout
-
-
-def as_json(result):
-    return json.loads(ok(result))
-
-
-def error_line(result) -> str:
-    """The one `error:` line of a user error (exit 1), with no traceback."""
-    assert result.exit_code == 1, (result.stdout, result.stderr, result.exception)
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
-class Clock:
-    """Replaces `llmpath.store.now`; `clock(at)` before a command sets the time it sees."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, at: datetime):
-        self.at = at
-        monkeypatch.setattr(store, "now", lambda: self.at)
-
-    def __call__(self, at: datetime) -> Clock:
-        self.at = at
-        return self
+from .conftest import MINI, Cli, Clock, as_json, error_line, ok
 
 
 @pytest.fixture

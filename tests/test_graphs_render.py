@@ -20,7 +20,7 @@ import yaml
 from llmpath import paths
 
 from . import renderers
-from .conftest import Cli
+from .conftest import Cli, ok
 
 # Words Mermaid's flowchart lexer treats specially, DOT keywords, numbers, edge ends (`o`, `x`) and names
 # that are special on a JavaScript object: each is a topic id here, as the roadmap format allows.
@@ -93,11 +93,6 @@ class Roadmap:
 
 def node(topic: str) -> str:
     return "t_" + topic.replace("-", "_")
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, result.output + result.stderr
-    return result.stdout
 
 
 def make_progress(cli: Cli, progress: dict[str, list[str]]) -> dict[str, str]:

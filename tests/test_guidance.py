@@ -23,10 +23,10 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from llmpath import pace, paths, store
+from llmpath import pace, paths
 from llmpath.cli import app
 
-from .conftest import MINI, Cli
+from .conftest import MINI, Cli, Clock, as_json, ok
 
 SHIPPED = paths.shipped_roadmap_path()
 SATISFIED = ("done", "skipped")
@@ -126,15 +126,6 @@ def apply(cli: Cli, statuses: dict[str, str], **marks: list[str]) -> None:
 # --- running the CLI --------------------------------------------------------------------------------------
 
 
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout
-
-
-def as_json(result):
-    return json.loads(ok(result))
-
-
 def next_items(cli: Cli, *args: str) -> list[dict]:
     return as_json(cli("next", "--json", "-n", "1000", *args))
 
@@ -144,18 +135,6 @@ def ids(items: list[dict]) -> list[str]:
 
 
 UTC = UTC
-
-
-class Clock:
-    """Replaces `llmpath.store.now`; `clock.at = ...` before a command sets the time it sees."""
-
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, at: datetime):
-        self.at = at
-        monkeypatch.setattr(store, "now", lambda: self.at)
-
-    def __call__(self, at: datetime) -> Clock:
-        self.at = at
-        return self
 
 
 @pytest.fixture

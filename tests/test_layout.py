@@ -22,15 +22,10 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from .conftest import Cli
+from .conftest import Cli, ok
 
 SCREENS = Path(__file__).parent / "data" / "screens"
 NOTE = "Watched 3Blue1Brown chapters 1-4"
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, result.output
-    return result.stdout
 
 
 @pytest.fixture

@@ -30,18 +30,9 @@ from llmpath.export import (
 )
 from llmpath.vocab import STATUSES, local_time
 
-from .conftest import MINI, Cli
+from .conftest import MINI, Cli, as_json, ok
 
 TABLES = ("progress", "note", "event", "goal", "setting")
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout
-
-
-def as_json(result):
-    return json.loads(ok(result))
 
 
 def refused(result) -> str:

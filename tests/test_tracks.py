@@ -16,24 +16,7 @@ import yaml
 
 from llmpath.migrations import DATABASE_VERSION, migrate
 
-from .conftest import MINI, Cli
-
-
-def ok(result) -> str:
-    assert result.exit_code == 0, (result.stdout, result.stderr, result.exception)
-    return result.stdout
-
-
-def as_json(result):
-    return json.loads(ok(result))
-
-
-def error_line(result) -> str:
-    assert result.exit_code == 1, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr + result.stdout
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
+from .conftest import MINI, Cli, as_json, error_line, ok
 
 
 def brute_track(path: Path, track_id: str) -> list[str]:
