@@ -158,7 +158,7 @@ def test_backups_lists_reason_date_and_size(cli: Cli, tmp_path: Path, llmpath_ho
         assert row["bytes"] == Path(row["file"]).stat().st_size > 0
         assert datetime.fromisoformat(row["taken_at"]).utcoffset() is not None
     text = cli("backups").stdout
-    assert "before-import" in text and "daily" in text and "kB" in text
+    assert "before-import" in text and "daily" in text and ("kB" in text or "MB" in text)
     assert Path(listed[0]["file"]).name in text
 
 
@@ -345,7 +345,7 @@ def test_doctor_leaves_an_old_schema_to_the_next_command(llmpath_home: Path):
     llmpath_home.mkdir(mode=0o700)
     engine = create_engine(f"sqlite:///{db_file(llmpath_home)}")
     with engine.begin() as conn:
-        migrate(conn, 0, 1)
+        migrate(conn, 0, 1, learner="me")
         conn.exec_driver_sql("PRAGMA journal_mode = WAL")
     engine.dispose()
     before = digest(db_file(llmpath_home))

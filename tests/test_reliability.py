@@ -456,16 +456,28 @@ def test_database_from_a_newer_llmpath_is_refused(forks: ForkServer, loaded_home
 def test_version_1_database_is_migrated_with_backup(home: Path) -> None:
     from datetime import datetime
 
-    from sqlalchemy import create_engine, insert
-
-    from llmpath import models
+    from sqlalchemy import create_engine, text
 
     home.mkdir(mode=0o700)
     engine = create_engine(f"sqlite:///{db_file(home)}")
     with engine.begin() as conn:
-        migrate(conn, 0, 1)
+        migrate(conn, 0, 1, learner="me")
+        # Version 1's learner tables had no learner column: as that release made them.
+        conn.exec_driver_sql("DROP TABLE progress")
+        conn.exec_driver_sql("DROP TABLE setting")
+        conn.exec_driver_sql(
+            "CREATE TABLE progress (roadmap_id VARCHAR NOT NULL, topic_id VARCHAR NOT NULL, status VARCHAR "
+            "NOT NULL, started_at DATETIME, finished_at DATETIME, updated_at DATETIME NOT NULL, "
+            "PRIMARY KEY (roadmap_id, topic_id))"
+        )
+        conn.exec_driver_sql(
+            "CREATE TABLE setting (key VARCHAR NOT NULL, value VARCHAR NOT NULL, PRIMARY KEY (key))"
+        )
         conn.execute(
-            insert(models.Progress.__table__),  # type: ignore[attr-defined]
+            text(
+                "INSERT INTO progress VALUES "
+                "(:roadmap_id, :topic_id, :status, :started_at, :finished_at, :updated_at)"
+            ),
             [
                 {
                     "roadmap_id": "mini",

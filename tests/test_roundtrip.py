@@ -207,15 +207,15 @@ def test_a_checklist_changes_only_the_boxes_the_learner_changed(
     text = text.replace("  - 2026-10-01: first\n", "  - 2026-10-01: first\n  - 2026-11-19: second\n")
     checklist.write_text(text, encoding="utf-8")
     python_before = tables(llmpath_home)["progress"][-1]
-    assert python_before[1] == "python"
+    assert python_before[2] == "python"  # learner, roadmap, topic
 
     clock(11, 20)
     assert ": 3 changed, 1 notes added." in ok(cli("import", str(checklist)))
-    rows = {row[1]: row for row in tables(llmpath_home)["progress"]}
+    rows = {row[2]: row for row in tables(llmpath_home)["progress"]}
     assert rows["python"] == python_before  # unchanged line: untouched, dates and all
-    assert rows["math"][2:5] == ("todo", None, None)
-    assert rows["numpy"][2] == "done" and rows["numpy"][4].startswith("2026-11-20 12:00")  # dated now
-    assert rows["build-mlp"][2] == "done" and rows["build-mlp"][4].startswith("2026-11-20 12:00")
+    assert rows["math"][3:6] == ("todo", None, None)
+    assert rows["numpy"][3] == "done" and rows["numpy"][5].startswith("2026-11-20 12:00")  # dated now
+    assert rows["build-mlp"][3] == "done" and rows["build-mlp"][5].startswith("2026-11-20 12:00")
     assert [(n["at"][:10], n["text"]) for n in as_json(cli("show", "python", "--json"))["notes"]] == [
         ("2026-10-01", "first"),
         ("2026-11-19", "second"),

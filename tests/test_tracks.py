@@ -174,7 +174,7 @@ def test_database_from_before_tracks_gains_them_on_upgrade(tmp_path: Path, llmpa
     llmpath_home.mkdir(mode=0o700)
     database = llmpath_home / "llmpath.db"
     with create_engine(f"sqlite:///{database}").begin() as conn:
-        migrate(conn, 0, 3)
+        migrate(conn, 0, 3, learner="me")
         conn.exec_driver_sql("ALTER TABLE roadmap DROP COLUMN tracks_json")  # as version 3 made it
     cli = Cli(MINI)
     assert [r["id"] for r in as_json(cli("track", "--json"))] == ["coder", "modeller"]

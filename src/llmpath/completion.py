@@ -22,14 +22,19 @@ _WANTED = {
 
 
 def _query(sql_for: str, incomplete: str, command: str | None, roadmap: str | None) -> list[tuple[str, str]]:
+    from llmpath import config
+
+    target = config.target()
     db = paths.db_path()
-    if not db.exists():
+    if target.url or not db.exists():  # PostgreSQL: no completion (a connection per key press is too slow)
         return []
     import sqlite3
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1)
     try:
-        settings = dict(conn.execute("SELECT key, value FROM setting"))
+        settings = queries.learner_settings(
+            conn, conn.execute("PRAGMA user_version").fetchone()[0], target.learner
+        )
         roadmap_path = str(paths.roadmap_path_in_use(settings, roadmap))
         row = conn.execute(queries.ROADMAP_AT_PATH, {"path": roadmap_path}).fetchone()
         if row is None:
@@ -53,16 +58,17 @@ def _query(sql_for: str, incomplete: str, command: str | None, roadmap: str | No
             f"""
             SELECT name, title FROM (
                 SELECT t.id AS name, t.title AS title, t.position AS position, p.status AS status
-                FROM topic t LEFT JOIN progress p ON p.roadmap_id = t.roadmap_id AND p.topic_id = t.id
+                FROM topic t LEFT JOIN progress p
+                ON p.learner = :me AND p.roadmap_id = t.roadmap_id AND p.topic_id = t.id
                 WHERE t.roadmap_id = :r
                 UNION ALL
                 SELECT a.alias, t.title, t.position + 0.5, p.status
                 FROM topic_alias a JOIN topic t ON t.roadmap_id = a.roadmap_id AND t.id = a.topic_id
-                LEFT JOIN progress p ON p.roadmap_id = t.roadmap_id AND p.topic_id = t.id
+                LEFT JOIN progress p ON p.learner = :me AND p.roadmap_id = t.roadmap_id AND p.topic_id = t.id
                 WHERE a.roadmap_id = :r
             ) WHERE name LIKE :prefix ESCAPE '\\' AND ({wanted}) ORDER BY position
             """,
-            {"r": row[0], "prefix": prefix},
+            {"r": row[0], "prefix": prefix, "me": target.learner},
         )
         return list(rows)
     finally:

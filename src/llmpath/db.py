@@ -1,4 +1,8 @@
-"""Opening the SQLite database safely: pragmas, transactions, schema version, backups, damage reports.
+"""Opening the database safely: pragmas, transactions, schema version, backups, damage reports.
+
+SQLite in the data folder is the default; with a PostgreSQL URL configured (`config.target`),
+`open_database` hands over to `postgres.py` and nothing below about files applies. Both engines share
+`reading`/`writing` (which name the learner on the session: `learner_of`) and the migrations.
 
 - WAL journaling and a busy timeout let several `llmpath` processes read and write at once.
 - Write transactions start with `BEGIN IMMEDIATE`, so two writers queue on the busy timeout instead of one
@@ -32,10 +36,10 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from llmpath import doctor, paths
+from llmpath import config, doctor, paths, vocab
 from llmpath.errors import DatabaseError, LlmpathError
 from llmpath.files import fsync_folder
-from llmpath.migrations import DATABASE_VERSION, migrate
+from llmpath.migrations import DATABASE_VERSION, migrate, read_version
 
 try:  # POSIX: the writer of a `.partial` file holds an flock on it, so others can tell it is in use
     import fcntl
@@ -44,6 +48,7 @@ except ImportError:  # pragma: no cover - Windows: an open file cannot be remove
 
 BUSY_TIMEOUT_MS = 30_000
 _WRITE = "llmpath_write"
+LEARNER = vocab.LEARNER_KEY  # the learner an engine's sessions act for (an option, then the session's `info`)
 
 # Why a backup was taken, and how many of each are kept (newest first). Kept per reason, so that harmless
 # roadmap re-loads never push out the backup taken before an import.
@@ -63,46 +68,95 @@ _NAME = re.compile(r"llmpath-(\d{8}-\d{6}-\d{6})-(.+)\.db")
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
-def open_database(path: Path | None = None) -> Engine:
-    """An engine on the database at `path` (default: the data directory's), migrated to this version."""
+def open_database(path: Path | None = None, *, learner: str | None = None) -> Engine:
+    """An engine on the database in use, migrated to this version: the PostgreSQL URL configured, else the
+    SQLite file at `path` (default: the data directory's). `learner` overrides the configured one."""
+    if path is None:
+        target = config.target()
+        learner = learner or target.learner
+        if target.url:
+            from llmpath import postgres
+
+            return postgres.open_database(target.url, learner)
+    learner = learner or config.target().learner
     path = path or paths.db_path()
     _create_private_file(path)
     clean_leftovers(path)
     # No pool: each session's connection closes when it ends, and the last one to close checkpoints the WAL,
     # so after every command llmpath.db alone holds everything (safe to copy or back up as a single file).
     # Reconnecting costs well under a millisecond per session.
-    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool, execution_options={LEARNER: learner})
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     try:
         with engine.connect() as conn:
-            version: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+            version = read_version(conn)
         if version != DATABASE_VERSION:
-            _upgrade(engine, path, version)
+            _upgrade(engine, path, version, learner)
     except sa_exc.DBAPIError as exc:
         raise user_error(exc, path) or exc from None
     return engine
 
 
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def learner_of(session: Session) -> str:
+    """The learner a session reads and writes for (set by `reading`/`writing`)."""
+    return str(session.info[LEARNER])
+
+
 @contextmanager
-def reading(engine: Engine) -> Iterator[Session]:
-    """A read-only session: a consistent snapshot that never blocks writers (WAL)."""
+def reading(engine: Engine, *, learner: str | None = None) -> Iterator[Session]:
+    """A read-only session: a consistent snapshot that never blocks writers (WAL on SQLite, REPEATABLE READ
+    on PostgreSQL), for the engine's learner or `learner`."""
+    if is_postgres(engine):
+        engine = engine.execution_options(isolation_level="REPEATABLE READ")
     with Session(engine) as session:
+        session.info[LEARNER] = learner or engine.get_execution_options()[LEARNER]
         yield session
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Session]:
-    """A write transaction that holds the write lock from its first statement; commits on success.
+    """A write transaction for the engine's learner; commits on success.
 
-    The first write of a day takes the day's backup first (when there is progress to lose).
+    SQLite: the write lock from the first statement (`BEGIN IMMEDIATE`), and the first write of a day takes
+    the day's backup first (when there is progress to lose). PostgreSQL: an advisory lock on the learner
+    from the first statement, so one learner's writes from several clients queue (no lost update) while
+    other learners' run at once.
     """
-    database = engine.url.database
-    if database and database != ":memory:":
-        _take_daily_backup(Path(database))
+    learner = engine.get_execution_options()[LEARNER]
+    postgres = is_postgres(engine)
+    if not postgres:
+        database = engine.url.database
+        if database and database != ":memory:":
+            _take_daily_backup(Path(database))
     with Session(engine.execution_options(**{_WRITE: True})) as session:
+        session.info[LEARNER] = learner
+        if postgres:
+            lock(session, f"learner:{learner}")
         yield session
         session.commit()
+
+
+def lock(session: Session, name: str) -> None:
+    """Hold a lock named `name` until the session's transaction ends. PostgreSQL: a transaction advisory
+    lock (`roadmap:ID` lets one of twenty clients load a roadmap while the others wait, then find it
+    loaded). SQLite: nothing to do, a writer already holds the whole database."""
+    if is_postgres(session.get_bind()):  # type: ignore[arg-type]  # a Session bound to one engine
+        from llmpath import postgres
+
+        postgres.advisory_lock(session, name)
+
+
+def backup_before(engine: Engine, reason: str) -> Path | None:
+    """The backup taken before a risky change (`before-import`, `before-resync`): SQLite's file copy; on
+    PostgreSQL none (the server's own tools and `llmpath export --format json` are its backups)."""
+    if is_postgres(engine):
+        return None
+    return backup_database(Path(engine.url.database or paths.db_path()), reason)
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -134,7 +188,7 @@ def _create_private_file(path: Path) -> None:
         ) from None
 
 
-def _upgrade(engine: Engine, path: Path, version: int) -> None:
+def _upgrade(engine: Engine, path: Path, version: int, learner: str) -> None:
     if version > DATABASE_VERSION:
         raise DatabaseError(
             f"{path} was written by a newer llmpath (schema {version}; this one knows {DATABASE_VERSION}): "
@@ -144,9 +198,9 @@ def _upgrade(engine: Engine, path: Path, version: int) -> None:
         backup_database(path, BEFORE_MIGRATION)  # no backup, no migration: it raises
     with engine.execution_options(**{_WRITE: True}).begin() as conn:
         # Another process may have migrated while we waited for the write lock.
-        current: int = conn.exec_driver_sql("PRAGMA user_version").scalar_one()
+        current = read_version(conn)
         if current < DATABASE_VERSION:
-            migrate(conn, current)
+            migrate(conn, current, learner=learner)
 
 
 # --- backups ----------------------------------------------------------------------------------------------
@@ -398,11 +452,15 @@ def _same_file(fd: int, path: Path) -> bool:
 def user_error(exc: BaseException, path: Path | None = None) -> LlmpathError | None:
     """The one line for an operational database failure (locked, disk full, read-only, damaged, cannot
     open, I/O error), or None for anything else: a failure the user cannot act on is a bug."""
+    orig = getattr(exc, "orig", exc)
+    if type(orig).__module__.startswith("psycopg"):
+        from llmpath import postgres
+
+        return postgres.user_error(exc)
     kind = doctor.classify(exc)
     if kind is None:
         return None
     path = path or paths.db_path()
-    orig = getattr(exc, "orig", exc)
     detail = str(orig)
     if kind in (doctor.CANNOT_OPEN, doctor.IO_ERROR):
         read_only, free = doctor.storage_state(path.parent)

@@ -90,7 +90,7 @@ def run_checks(db_file: Path, roadmap_override: str | None = None) -> list[Findi
         found, settings = _database_checks(db_file)
         findings += found
     findings += _leftover_checks(db_file)
-    findings.append(_roadmap_check(settings, roadmap_override))
+    findings.append(roadmap_check(settings, roadmap_override))
     folder = paths.data_dir()
     if folder.is_dir():
         mode = stat.S_IMODE(folder.stat().st_mode)
@@ -176,7 +176,7 @@ def _inspect(db_file: Path, *, immutable: bool) -> tuple[list[Finding], dict[str
         findings.append(Finding("journal", journal == "wal", f"journal mode {journal}", warning=True))
         settings: dict[str, str] = {}
         if version >= 1:
-            orphans = conn.execute(queries.ORPHANED_PROGRESS, {"roadmap_id": None}).fetchall()
+            orphans = conn.execute(queries.ORPHANED_PROGRESS_ANYONE, {"roadmap_id": None}).fetchall()
             listed = ", ".join(f"{r}/{t} ({s})" for r, t, s in orphans[:5])
             findings.append(
                 Finding(
@@ -188,7 +188,9 @@ def _inspect(db_file: Path, *, immutable: bool) -> tuple[list[Finding], dict[str
                     warning=True,
                 )
             )
-            settings = dict(conn.execute("SELECT key, value FROM setting"))
+            from llmpath import config
+
+            settings = queries.learner_settings(conn, version, config.target().learner)
         if version >= 2:  # history and notes arrived with schema 2
             findings.append(_dates_finding(conn))
     return findings, settings
@@ -340,7 +342,7 @@ def _size(path: Path) -> str:
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
 
-def _roadmap_check(settings: dict[str, str] | None, override: str | None) -> Finding:
+def roadmap_check(settings: dict[str, str] | None, override: str | None) -> Finding:
     from llmpath.errors import RoadmapError
     from llmpath.roadmap import load_roadmap
 

@@ -55,6 +55,11 @@ def write_file_atomically(
         raise LlmpathError(f"cannot write {path}: not a regular file, a FIFO or a character device")
 
 
+def write_private_text(path: Path, text: str) -> None:
+    """Replace `path` atomically with a file only its owner can read (the config may hold a password)."""
+    _write_new(path, text, mode=0o600, replace=True, exists_hint="")
+
+
 def _through_link(path: Path) -> Path:
     """The file a symlink (or a chain of them) names; `path` itself otherwise, as the user typed it."""
     return Path(os.path.realpath(path)) if os.path.islink(path) else path

@@ -3,7 +3,8 @@
 Two halves. The roadmap tables (`RoadmapRecord`, `PhaseRow`, `TopicRow`, `TopicAlias`, `Prerequisite`) are a
 cache of a roadmap file, replaced wholesale when the file changes. The learner's tables (`Progress`, `Event`,
 `Note`, `Goal`, `Setting`) are never derived from the file and never deleted by a re-sync: they are keyed by
-roadmap id and topic id, so progress outlives any change to the roadmap.
+learner, roadmap id and topic id, so progress outlives any change to the roadmap, and many learners share
+one database (PostgreSQL, a study group) without meeting. The roadmap tables are shared by all learners.
 
 Which migration creates which table is in `migrations.py`.
 """
@@ -11,6 +12,7 @@ Which migration creates which table is in `migrations.py`.
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from sqlalchemy import BigInteger
 from sqlmodel import Field, SQLModel
 
 if TYPE_CHECKING:
@@ -43,9 +45,11 @@ class RoadmapRecord(_Table, table=True):
     tracks_json: str = "[]"
     source_path: str = Field(index=True)
     content_hash: str
-    file_size: int
-    file_mtime_ns: int
-    file_ctime_ns: int = 0  # changes on every write, even one that restores size and mtime (cp -p, rsync -t)
+    # 64-bit: nanosecond times overflow PostgreSQL's INTEGER (SQLite's integers are 64-bit anyway).
+    file_size: int = Field(sa_type=BigInteger)
+    file_mtime_ns: int = Field(sa_type=BigInteger)
+    # Changes on every write, even one that restores size and mtime (cp -p, rsync -t).
+    file_ctime_ns: int = Field(default=0, sa_type=BigInteger)
     loaded_at: datetime
 
 
@@ -103,6 +107,7 @@ class Progress(_Table, table=True):
 
     __tablename__ = "progress"
 
+    learner: str = Field(primary_key=True)
     roadmap_id: str = Field(primary_key=True)
     topic_id: str = Field(primary_key=True)
     status: str = "todo"  # todo | doing | done | skipped
@@ -117,6 +122,7 @@ class Event(_Table, table=True):
     __tablename__ = "event"
 
     id: int | None = Field(default=None, primary_key=True)
+    learner: str = Field(index=True)
     roadmap_id: str = Field(index=True)
     topic_id: str
     at: datetime = Field(index=True)
@@ -130,6 +136,7 @@ class Note(_Table, table=True):
     __tablename__ = "note"
 
     id: int | None = Field(default=None, primary_key=True)
+    learner: str = Field(index=True)
     roadmap_id: str = Field(index=True)
     topic_id: str
     at: datetime
@@ -141,14 +148,28 @@ class Goal(_Table, table=True):
 
     __tablename__ = "goal"
 
+    learner: str = Field(primary_key=True)
     roadmap_id: str = Field(primary_key=True)
     topic_id: str = Field(primary_key=True)
 
 
 class Setting(_Table, table=True):
-    """Small key/value preferences: the roadmap in use, the review interval, showing ETAs."""
+    """A learner's small key/value preferences: the roadmap in use, the review interval, showing ETAs."""
 
     __tablename__ = "setting"
 
+    learner: str = Field(primary_key=True)
     key: str = Field(primary_key=True)
     value: str
+
+
+class SchemaVersion(_Table, table=True):
+    """PostgreSQL's record of the schema version (one row); SQLite keeps it in `PRAGMA user_version`."""
+
+    __tablename__ = "llmpath_schema"
+
+    version: int = Field(primary_key=True)
+
+
+# The tables whose rows belong to a learner (row-level security on PostgreSQL applies to these).
+LEARNER_TABLES = ("progress", "event", "note", "goal", "setting")

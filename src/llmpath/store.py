@@ -7,6 +7,10 @@ One query style: reads are Core column queries on the session's connection (no O
 times cheaper for a large roadmap) and return plain tuples; writes go through ORM objects (`Progress`,
 `Setting`) or bulk `insert`/`delete` statements. `load_progress` is the one read that returns ORM objects,
 because its callers update them.
+
+Every row of the learner's tables belongs to a learner: the session's (`learner`, which `db.reading` and
+`db.writing` put on it). Each query of those tables filters by it, and each new row carries it; only the
+`team` reads (`team_rows`) look across learners.
 """
 
 from __future__ import annotations
@@ -35,6 +39,11 @@ from llmpath.models import (
     TopicRow,
 )
 from llmpath.planner import Graph, PhaseInfo, TopicInfo, TrackInfo
+
+
+def learner(session: Session) -> str:
+    """The learner this session reads and writes for."""
+    return str(session.info[vocab.LEARNER_KEY])
 
 
 def now() -> datetime:
@@ -102,14 +111,16 @@ def load_aliases(session: Session, roadmap_id: str) -> dict[str, str]:
 def load_statuses(session: Session, roadmap_id: str) -> dict[str, str]:
     """Topic id -> status, for every topic that is not `todo` (the default)."""
     query = select(Progress.topic_id, Progress.status).where(
-        Progress.roadmap_id == roadmap_id, Progress.status != "todo"
+        Progress.learner == learner(session), Progress.roadmap_id == roadmap_id, Progress.status != "todo"
     )
     return dict(session.connection().execute(query).all())
 
 
 def load_progress(session: Session, roadmap_id: str) -> dict[str, Progress]:
     """Every progress row of a roadmap as ORM objects, for a caller that updates them (an import)."""
-    rows = session.exec(select(Progress).where(Progress.roadmap_id == roadmap_id)).all()
+    rows = session.exec(
+        select(Progress).where(Progress.learner == learner(session), Progress.roadmap_id == roadmap_id)
+    ).all()
     return {p.topic_id: p for p in rows}
 
 
@@ -124,6 +135,17 @@ def load_topic_fields(session: Session, roadmap_id: str, topic_id: str) -> dict[
     return {"summary": row.summary, **json.loads(row.details_json)}
 
 
+def load_all_topic_fields(session: Session, roadmap_id: str) -> dict[str, dict[str, Any]]:
+    """Every topic's descriptive fields (as `load_topic_fields`), by topic id, in one query."""
+    query = select(TopicRow.id, TopicRow.summary, TopicRow.details_json).where(
+        TopicRow.roadmap_id == roadmap_id
+    )
+    return {
+        topic_id: {"summary": summary, **json.loads(details)}
+        for topic_id, summary, details in session.connection().execute(query)
+    }
+
+
 def roadmap_source(session: Session, roadmap_id: str) -> str | None:
     """The file a roadmap was last loaded from; None for an unknown id or a file that moved on."""
     query = select(RoadmapRecord.source_path).where(RoadmapRecord.id == roadmap_id)
@@ -133,14 +155,16 @@ def roadmap_source(session: Session, roadmap_id: str) -> str | None:
 def load_topic_progress(session: Session, roadmap_id: str, topic_id: str) -> Row | None:
     """One topic's progress row (status and dates), or None if it was never touched."""
     query = select(*Progress.__table__.columns).where(
-        Progress.roadmap_id == roadmap_id, Progress.topic_id == topic_id
+        Progress.learner == learner(session), Progress.roadmap_id == roadmap_id, Progress.topic_id == topic_id
     )
     return session.connection().execute(query).first()
 
 
 def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -> list[Row]:
     """Notes (`topic_id`, `at`, `text`), oldest first."""
-    query = select(Note.topic_id, Note.at, Note.text).where(Note.roadmap_id == roadmap_id)
+    query = select(Note.topic_id, Note.at, Note.text).where(
+        Note.learner == learner(session), Note.roadmap_id == roadmap_id
+    )
     if topic_id is not None:
         query = query.where(Note.topic_id == topic_id)
     return list(session.connection().execute(query.order_by(col(Note.at), col(Note.id))))
@@ -148,13 +172,15 @@ def load_notes(session: Session, roadmap_id: str, topic_id: str | None = None) -
 
 def orphaned_progress(session: Session, roadmap_id: str) -> list[tuple[str, str]]:
     """`(topic id, status)` of progress kept for ids the roadmap no longer has (never deleted)."""
-    rows = session.connection().execute(text(queries.ORPHANED_PROGRESS), {"roadmap_id": roadmap_id})
+    rows = session.connection().execute(
+        text(queries.ORPHANED_PROGRESS), {"roadmap_id": roadmap_id, "learner": learner(session)}
+    )
     return [(row.topic_id, row.status) for row in rows]
 
 
 def last_finished(session: Session, roadmap_id: str) -> dict[str, datetime]:
     query = select(Progress.topic_id, col(Progress.finished_at)).where(
-        Progress.roadmap_id == roadmap_id, Progress.status == "done"
+        Progress.learner == learner(session), Progress.roadmap_id == roadmap_id, Progress.status == "done"
     )
     return {topic_id: at for topic_id, at in session.connection().execute(query) if at is not None}
 
@@ -176,10 +202,12 @@ def set_status(
 
     Marking a done topic done again counts as a review: its finish time moves to `at`.
     """
+    me = learner(session)
     existing = {
         p.topic_id: p
         for p in session.exec(
             select(Progress).where(
+                Progress.learner == me,
                 Progress.roadmap_id == roadmap_id,
                 col(Progress.topic_id).in_(list(topic_ids)),
             )
@@ -187,7 +215,9 @@ def set_status(
     }
     changes = []
     for topic_id in dict.fromkeys(topic_ids):
-        row = existing.get(topic_id) or Progress(roadmap_id=roadmap_id, topic_id=topic_id, updated_at=at)
+        row = existing.get(topic_id) or Progress(
+            learner=me, roadmap_id=roadmap_id, topic_id=topic_id, updated_at=at
+        )
         old = row.status
         if old == status and status != "done":
             continue
@@ -195,7 +225,11 @@ def set_status(
         row.updated_at = at
         set_dates(row, at)
         session.add(row)
-        session.add(Event(roadmap_id=roadmap_id, topic_id=topic_id, at=at, old_status=old, new_status=status))
+        session.add(
+            Event(
+                learner=me, roadmap_id=roadmap_id, topic_id=topic_id, at=at, old_status=old, new_status=status
+            )
+        )
         changes.append(Change(topic_id, old, status))
     session.flush()
     return changes
@@ -241,7 +275,7 @@ def check_note(text: str, what: str = "the note") -> None:
 
 def add_note(session: Session, *, roadmap_id: str, topic_id: str, text: str, at: datetime) -> Note:
     check_note(text, f"the note on '{topic_id}'")
-    note = Note(roadmap_id=roadmap_id, topic_id=topic_id, text=text, at=at)
+    note = Note(learner=learner(session), roadmap_id=roadmap_id, topic_id=topic_id, text=text, at=at)
     session.add(note)
     session.flush()
     return note
@@ -258,7 +292,9 @@ class NoteRow(NamedTuple):
 
 def list_notes(session: Session, *, roadmap_id: str, topic_id: str | None = None) -> list[NoteRow]:
     """Notes with their ids, oldest first (ties by id): a note's number is its place in a topic's list."""
-    query = select(Note.id, Note.topic_id, Note.at, Note.text).where(Note.roadmap_id == roadmap_id)
+    query = select(Note.id, Note.topic_id, Note.at, Note.text).where(
+        Note.learner == learner(session), Note.roadmap_id == roadmap_id
+    )
     if topic_id is not None:
         query = query.where(Note.topic_id == topic_id)
     rows = session.connection().execute(query.order_by(col(Note.at), col(Note.id)))
@@ -279,7 +315,7 @@ def update_note(session: Session, *, roadmap_id: str, note_id: int, text: str) -
     """Replace a note's text (its date stays: it is when the note was first written)."""
     check_note(text)
     note = session.get(Note, note_id)
-    if note is None or note.roadmap_id != roadmap_id:
+    if note is None or note.roadmap_id != roadmap_id or note.learner != learner(session):
         raise LlmpathError("that note was deleted meanwhile; nothing saved")
     note.text = text
     session.add(note)
@@ -287,7 +323,11 @@ def update_note(session: Session, *, roadmap_id: str, note_id: int, text: str) -
 
 
 def delete_note(session: Session, *, roadmap_id: str, note_id: int) -> None:
-    session.exec(delete(Note).where(col(Note.roadmap_id) == roadmap_id, col(Note.id) == note_id))
+    session.exec(
+        delete(Note).where(
+            col(Note.learner) == learner(session), col(Note.roadmap_id) == roadmap_id, col(Note.id) == note_id
+        )
+    )
 
 
 # --- tracks, goals and settings -----------------------------------------------------------------------------
@@ -310,28 +350,33 @@ def followed_track(settings: dict[str, str], tracks: list[TrackInfo], roadmap_id
 
 
 def load_goals(session: Session, roadmap_id: str) -> list[str]:
-    query = select(Goal.topic_id).where(Goal.roadmap_id == roadmap_id)
+    query = select(Goal.topic_id).where(Goal.learner == learner(session), Goal.roadmap_id == roadmap_id)
     return list(session.connection().execute(query).scalars())
 
 
 def load_settings(session: Session) -> dict[str, str]:
-    """Every setting (a handful of rows) in one query."""
-    return dict(session.connection().execute(select(Setting.key, Setting.value)).all())
+    """Every setting of the learner (a handful of rows) in one query."""
+    query = select(Setting.key, Setting.value).where(Setting.learner == learner(session))
+    return dict(session.connection().execute(query).all())
 
 
 def set_goals(session: Session, *, roadmap_id: str, topic_ids: list[str]) -> None:
-    session.exec(delete(Goal).where(col(Goal.roadmap_id) == roadmap_id))
+    me = learner(session)
+    session.exec(delete(Goal).where(col(Goal.learner) == me, col(Goal.roadmap_id) == roadmap_id))
     if topic_ids:
-        session.exec(insert(Goal), params=[{"roadmap_id": roadmap_id, "topic_id": t} for t in topic_ids])
+        session.exec(
+            insert(Goal), params=[{"learner": me, "roadmap_id": roadmap_id, "topic_id": t} for t in topic_ids]
+        )
 
 
 def set_setting(session: Session, key: str, value: str | None) -> None:
-    row = session.get(Setting, key)
+    me = learner(session)
+    row = session.get(Setting, (me, key))
     if value is None:
         if row is not None:
             session.delete(row)
     elif row is None:
-        session.add(Setting(key=key, value=value))
+        session.add(Setting(learner=me, key=key, value=value))
     else:
         row.value = value
         session.add(row)
@@ -360,7 +405,7 @@ def load_events(
 ) -> list[StatusChange]:
     """Status changes, newest first."""
     query = select(Event.at, Event.topic_id, Event.old_status, Event.new_status).where(
-        Event.roadmap_id == roadmap_id
+        Event.learner == learner(session), Event.roadmap_id == roadmap_id
     )
     if since is not None:
         query = query.where(Event.at >= since)
@@ -383,7 +428,7 @@ def list_roadmaps(session: Session) -> list[dict]:
                 TopicRow,
                 (col(TopicRow.roadmap_id) == Progress.roadmap_id) & (col(TopicRow.id) == Progress.topic_id),
             )
-            .where(col(Progress.status).in_(("done", "skipped")))
+            .where(col(Progress.learner) == learner(session), col(Progress.status).in_(("done", "skipped")))
             .group_by(Progress.roadmap_id)
         ).all()
     )

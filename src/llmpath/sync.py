@@ -179,8 +179,22 @@ def ensure_synced(
         )
     report = SyncReport(loaded=True, first_load=previous_hash is None, topics=len(roadmap.topics()))
     if previous_hash is not None and previous_hash != content_hash and has_progress:
-        report.backup = db.backup_database(paths.db_path(), "before-resync")
+        report.backup = db.backup_before(engine, "before-resync")
     with db.writing(engine) as session, gc_paused():
+        # PostgreSQL: one of many clients starting at once loads the roadmap; the others wait here, then
+        # find the same content loaded (SQLite: the writer already holds the whole database).
+        db.lock(session, f"roadmap:{roadmap.id}")
+        loaded_meanwhile = (
+            session.connection()
+            .execute(
+                sa_select(col(RoadmapRecord.content_hash), col(RoadmapRecord.source_path)).where(
+                    col(RoadmapRecord.id) == roadmap.id
+                )
+            )
+            .first()
+        )
+        if loaded_meanwhile == (content_hash, str(path)) and previous_hash != content_hash and not force:
+            return LoadedRoadmap(roadmap.id, roadmap.title), SyncReport()
         _write_roadmap(session, roadmap, path, content_hash, stat, report)
     return LoadedRoadmap(roadmap.id, roadmap.title), report
 
@@ -326,25 +340,33 @@ def _move_renamed_progress(session: Session, roadmap: Roadmap) -> list[tuple[str
     rid = roadmap.id
     current = {t.id for t in roadmap.topics()}
     connection = session.connection()
-    tracked: set[str] = set()
+    tracked: dict[str, set[str]] = {}  # per learner: each one's data moves on its own
     for table in (Progress, Note, Event, Goal):
-        tracked.update(
-            connection.execute(select(table.topic_id).where(col(table.roadmap_id) == rid)).scalars()
+        rows = connection.execute(
+            sa_select(col(table.learner), col(table.topic_id)).where(col(table.roadmap_id) == rid).distinct()
         )
+        for learner, topic_id in rows:
+            tracked.setdefault(learner, set()).add(topic_id)
     moved = []
-    for topic in roadmap.topics():
-        if topic.id in tracked:
-            continue
-        for old in (*topic.replaces, *topic.aliases):
-            if old in tracked and old not in current:
-                for table in (Progress, Note, Event, Goal):
-                    session.exec(
-                        update(table)
-                        .where(col(table.roadmap_id) == rid, col(table.topic_id) == old)
-                        .values(topic_id=topic.id)
-                    )
-                tracked.discard(old)
-                tracked.add(topic.id)
-                moved.append((old, topic.id))
-                break
+    for learner, theirs in tracked.items():
+        for topic in roadmap.topics():
+            if topic.id in theirs:
+                continue
+            for old in (*topic.replaces, *topic.aliases):
+                if old in theirs and old not in current:
+                    for table in (Progress, Note, Event, Goal):
+                        session.exec(
+                            update(table)
+                            .where(
+                                col(table.learner) == learner,
+                                col(table.roadmap_id) == rid,
+                                col(table.topic_id) == old,
+                            )
+                            .values(topic_id=topic.id)
+                        )
+                    theirs.discard(old)
+                    theirs.add(topic.id)
+                    if (old, topic.id) not in moved:
+                        moved.append((old, topic.id))
+                    break
     return moved

@@ -25,6 +25,8 @@ from llmpath.models import Event, Progress, RoadmapRecord
 from llmpath.vocab import as_utc, local_time
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from llmpath import export as exporting
 
 
@@ -187,7 +189,9 @@ def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: dat
         else:
             new = _dated(roadmap_id, topic_id, entry.status, old, started, finished, at)
         if new != old and (row is not None or entry.status != "todo"):
-            row = row or Progress(roadmap_id=roadmap_id, topic_id=topic_id, updated_at=at)
+            row = row or Progress(
+                learner=store.learner(session), roadmap_id=roadmap_id, topic_id=topic_id, updated_at=at
+            )
             row.status, row.started_at, row.finished_at = new
             row.updated_at = at
             session.add(row)
@@ -196,6 +200,7 @@ def apply_import(session: Session, roadmap_id: str, plan: ImportPlan, *, at: dat
             if new[0] != old[0] and latest.get(topic_id) != new[0]:  # a change the history does not hold
                 session.add(
                     Event(
+                        learner=store.learner(session),
                         roadmap_id=roadmap_id,
                         topic_id=topic_id,
                         at=given[1] or given[0] or at,
@@ -225,6 +230,7 @@ def _dated(
 ) -> tuple[str, datetime | None, datetime | None]:
     """(status, started, finished) after the change, by `store.set_dates`, the one rule for dates."""
     scratch = Progress(
+        learner="",
         roadmap_id=roadmap_id,
         topic_id=topic_id,
         status=status,
@@ -264,6 +270,7 @@ def _merge_history(
             continue
         session.add(
             Event(
+                learner=store.learner(session),
                 roadmap_id=roadmap_id,
                 topic_id=event.topic_id,
                 at=event.at,
@@ -322,3 +329,47 @@ class _NotePool:
 
 def _to_second(at: datetime) -> datetime:
     return as_utc(at).replace(microsecond=0)
+
+
+@dataclass
+class Copied:
+    """What `copy_learner` brought over: per roadmap id, the import's counts; roadmaps left behind, why."""
+
+    imported: dict[str, ImportResult] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def copy_learner(source: Engine, target: Engine, *, at: datetime) -> Copied:
+    """Bring the source learner's progress in every roadmap into the target database (for `connect
+    --bring-local`): each roadmap as a JSON backup would carry it, imported by the same rules as
+    `llmpath import`, so nothing is counted twice and a second run changes nothing."""
+    from pathlib import Path
+
+    from llmpath import db, sync
+    from llmpath import export as exporting
+
+    copied = Copied()
+    with db.reading(source) as session:
+        roadmaps = [r for r in store.list_roadmaps(session) if _has_own_data(session, r["id"])]
+    for roadmap in roadmaps:
+        rid = roadmap["id"]
+        with db.reading(source) as session:
+            text = exporting.to_json(snapshot(session, rid, at=at))
+        parsed = exporting.parse_progress(text, f"the local progress in '{rid}'")
+        if not roadmap["source_path"]:
+            copied.skipped.append(f"{rid}: the file it was loaded from is no longer known")
+            continue
+        try:
+            sync.ensure_synced(target, Path(roadmap["source_path"]))
+        except LlmpathError as problem:
+            copied.skipped.append(f"{rid}: {problem}")
+            continue
+        with db.reading(target) as session:
+            plan = plan_import(session, rid, parsed)
+        with db.writing(target) as session:
+            copied.imported[rid] = apply_import(session, rid, plan, at=at)
+    return copied
+
+
+def _has_own_data(session: Session, roadmap_id: str) -> bool:
+    return bool(store.load_statuses(session, roadmap_id) or store.load_notes(session, roadmap_id))

@@ -16,6 +16,9 @@ SATISFIED: Final[frozenset[str]] = frozenset({"done", "skipped"})
 FIRST_YEAR: Final = 1970
 LAST_YEAR: Final = 2200
 
+# The execution option of an engine, and the key of a session's `info`, that name the learner it acts for.
+LEARNER_KEY: Final = "llmpath_learner"
+
 # Keys of the `setting` table.
 ROADMAP_SETTING: Final = "roadmap_path"  # the roadmap `llmpath use` chose
 REVIEW_SETTING: Final = "review_every_days"  # `llmpath review --every`
