@@ -8,8 +8,9 @@ numbers; DOT ids are always quoted. Labels are escaped for each format.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
-from llmpath.planner import Graph, Statuses, topic_state
+from llmpath.planner import Graph, PhaseInfo, Statuses, topic_state
 from llmpath.terminal import visible
 
 _MERMAID_STYLES = {
@@ -45,9 +46,34 @@ _DOT_LABEL = str.maketrans(
 )
 
 
-def _members(graph: Graph, only: Iterable[str] | None) -> list[str]:
+class Node(NamedTuple):
+    id: str
+    title: str
+    phase_id: str
+    state: str  # planner.topic_state: done, doing, skipped, available, blocked
+    kind: str
+    hours: float | None
+
+
+class GraphNodes(NamedTuple):
+    """What every drawing of the graph shows: `mermaid`, `dot` and the HTML report."""
+
+    phases: list[PhaseInfo]  # the phases that hold nodes, in roadmap order
+    nodes: list[Node]  # in roadmap order
+    edges: list[tuple[str, str]]  # (prerequisite, topic), both among the nodes
+
+
+def graph_nodes(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None) -> GraphNodes:
+    """The topics (all, or the `only` ones) with their state, and the prerequisite edges between them."""
     keep = None if only is None else set(only)
-    return [t for t in graph.topics if keep is None or t in keep]
+    members = [t for t in graph.topics.values() if keep is None or t.id in keep]
+    inside = {t.id for t in members}
+    nodes = [
+        Node(t.id, t.title, t.phase_id, topic_state(graph, statuses, t.id), t.kind, t.hours) for t in members
+    ]
+    edges = [(required, t.id) for t in members for required in graph.requires[t.id] if required in inside]
+    used = {t.phase_id for t in members}
+    return GraphNodes([p for p in graph.phases if p.id in used], nodes, edges)
 
 
 def _node(topic_id: str) -> str:
@@ -76,53 +102,45 @@ def mermaid(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None)
 
     When the chart holds topics of more than one phase, each phase is a subgraph, in roadmap order.
     """
-    members = _members(graph, only)
-    inside = set(members)
+    data = graph_nodes(graph, statuses, only)
     lines = ["flowchart TB"]
-    by_phase: dict[str, list[str]] = {}
-    for topic_id in members:
-        by_phase.setdefault(graph.topics[topic_id].phase_id, []).append(topic_id)
+    by_phase: dict[str, list[Node]] = {}
+    for node in data.nodes:
+        by_phase.setdefault(node.phase_id, []).append(node)
     titles = {phase.id: phase.title for phase in graph.phases}
-    for phase_id, topic_ids in by_phase.items():
+    for phase_id, nodes in by_phase.items():
         indent = "    "
         if len(by_phase) > 1:
             lines.append(f'    subgraph {_subgraph(phase_id)}["{_label(titles.get(phase_id, phase_id))}"]')
             indent = "        "
-        for topic_id in topic_ids:
-            lines.append(f'{indent}{_node(topic_id)}["{_label(graph.topics[topic_id].title)}"]')
+        for node in nodes:
+            lines.append(f'{indent}{_node(node.id)}["{_label(node.title)}"]')
         if len(by_phase) > 1:
             lines.append("    end")
-    for topic_id in members:
-        for required in graph.requires[topic_id]:
-            if required in inside:
-                lines.append(f"    {_node(required)} --> {_node(topic_id)}")
+    for required, topic_id in data.edges:
+        lines.append(f"    {_node(required)} --> {_node(topic_id)}")
     by_state: dict[str, list[str]] = {}
-    for topic_id in members:
-        by_state.setdefault(topic_state(graph, statuses, topic_id), []).append(_node(topic_id))
+    for node in data.nodes:
+        by_state.setdefault(node.state, []).append(_node(node.id))
     for state, style in _MERMAID_STYLES.items():
         lines.append(f"    classDef {state} {style}")
-    for state, nodes in by_state.items():
-        lines.append(f"    class {','.join(nodes)} {state}")
+    for state, names in by_state.items():
+        lines.append(f"    class {','.join(names)} {state}")
     return "\n".join(lines) + "\n"
 
 
 def dot(graph: Graph, statuses: Statuses, only: Iterable[str] | None = None) -> str:
     """A Graphviz digraph; `dot -Tsvg` draws it. Ids are quoted, so no id is a DOT keyword."""
-    members = _members(graph, only)
-    inside = set(members)
+    data = graph_nodes(graph, statuses, only)
     lines = [
         "digraph llmpath {",
         "    rankdir=LR;",
         '    node [shape=box, style="rounded,filled", fontname="Helvetica"];',
     ]
-    for topic_id in members:
-        state = topic_state(graph, statuses, topic_id)
-        title = _dot_label(graph.topics[topic_id].title)
-        lines.append(f'    "{topic_id}" [label="{title}", {_DOT_STYLES[state]}];')
-    for topic_id in members:
-        for required in graph.requires[topic_id]:
-            if required in inside:
-                lines.append(f'    "{required}" -> "{topic_id}";')
+    for node in data.nodes:
+        lines.append(f'    "{node.id}" [label="{_dot_label(node.title)}", {_DOT_STYLES[node.state]}];')
+    for required, topic_id in data.edges:
+        lines.append(f'    "{required}" -> "{topic_id}";')
     lines.append("}")
     return "\n".join(lines) + "\n"
 
