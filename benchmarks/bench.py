@@ -453,11 +453,18 @@ def main() -> int:
         run_round([Job(floor, floor_db, base_env), first_load(TARGET_SIZE, 0), first_load(LARGE_SIZE, 0)])
 
         # --- the data commands, side by side: floor_db, the shipped roadmap, 5,000 and 20,000 topics
-        shipped = {k: Series(f"{k}, shipped") for k in ("next", "status", "show", "done")}
+        shipped = {k: Series(f"{k}, shipped") for k in ("next", "status", "show", "done", "report")}
+        report_file = tmp / "report.html"  # removed before each run: every run writes a new file
         common = [
             Job(floor, floor_db, base_env),
             Job(shipped["next"], [*llmpath, "next"], shipped_env),
             Job(shipped["status"], [*llmpath, "status"], shipped_env),
+            Job(
+                shipped["report"],
+                [*llmpath, "report", "-o", str(report_file)],
+                shipped_env,
+                before=lambda: report_file.unlink(missing_ok=True),
+            ),
             Job(shipped["show"], [*llmpath, "show", topic], shipped_env),
             Job(
                 shipped["done"],
@@ -489,6 +496,7 @@ def main() -> int:
         ratio_row("status (shipped)", shipped["status"], floor, 1.15, "floor_db"),
         ratio_row(f"show {topic} (shipped)", shipped["show"], floor, 1.15, "floor_db"),
         ratio_row(f"done {topic} (shipped)", shipped["done"], floor, 1.25, "floor_db"),
+        ratio_row("report, the HTML map (shipped)", shipped["report"], shipped["status"], 1.3, "status"),
         info_row("peak RSS of next (shipped)", shipped["next"], memory=True),
     ]
     for n in SIZES[:2]:

@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src"
 MINI = ROOT / "tests" / "data" / "mini.yaml"
 DB_NAME = "llmpath.db"
+# Never taken from the developer's shell: a test passes its own database and learner when it wants them.
+NOT_INHERITED = ("LLMPATH_DATABASE_URL", "LLMPATH_LEARNER")
 
 
 # --- environment, roadmaps and database checks ------------------------------------------------------------
@@ -39,7 +41,9 @@ DB_NAME = "llmpath.db"
 
 def child_env(home: Path) -> dict[str, str]:
     """The environment of a real `python -m llmpath` subprocess: its own data dir, the installed package."""
-    env = {k: v for k, v in os.environ.items() if k not in ("LLMPATH_ROADMAP", "LLMPATH_HOME")}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("LLMPATH_ROADMAP", "LLMPATH_HOME", *NOT_INHERITED)
+    }
     env["LLMPATH_HOME"] = str(home)
     env["NO_COLOR"] = "1"
     return env
@@ -116,6 +120,10 @@ import sqlite3, yaml, sqlalchemy, sqlmodel, rich.console, rich.table, sqlalchemy
 import llmpath.cli, llmpath.db, llmpath.export, llmpath.graphs, llmpath.lookup, llmpath.migrations
 import llmpath.planner, llmpath.render, llmpath.roadmap, llmpath.store, llmpath.sync, llmpath.transfer
 import llmpath.files
+try:  # PostgreSQL's driver and dialect, when installed: children then start as fast on either engine
+    import psycopg, sqlalchemy.dialects.postgresql.psycopg, llmpath.postgres
+except ImportError:
+    pass
 
 report = os.fdopen(os.dup(1), "w", buffering=1)
 
@@ -228,22 +236,25 @@ class ForkServer:
         calls_per_child: list[list[list]],
         *,
         kill_after: float | list[float] | None = None,
+        env: dict[str, str] | list[dict[str, str]] | None = None,
     ) -> list[ChildResult]:
-        """Fork one child per call list, all started together, each on `home` (or its own of a list).
+        """Fork one child per call list, all started together, each on `home` (or its own of a list), with
+        `env` (or its own of a list) added to its environment (LLMPATH_DATABASE_URL, LLMPATH_LEARNER).
 
         With `kill_after`, SIGKILL every child that many seconds after they started (or each child after
         its own delay, from a list). Each child's stdout and stderr are read into its result, and their
         files deleted.
         """
         homes = home if isinstance(home, list) else [home] * len(calls_per_child)
+        envs = env if isinstance(env, list) else [env or {}] * len(calls_per_child)
         if isinstance(kill_after, (int, float)):
             kill_after = [kill_after] * len(calls_per_child)
         jobs = []
-        for child_home, calls in zip(homes, calls_per_child, strict=True):
+        for child_home, calls, extra in zip(homes, calls_per_child, envs, strict=True):
             self._jobs += 1
             jobs.append(
                 {
-                    "env": {"LLMPATH_HOME": str(child_home), "NO_COLOR": "1", "COLUMNS": "200"},
+                    "env": {"LLMPATH_HOME": str(child_home), "NO_COLOR": "1", "COLUMNS": "200", **extra},
                     "stdout": str(self.workdir / f"child-{self._jobs}.out"),
                     "stderr": str(self.workdir / f"child-{self._jobs}.err"),
                     "calls": [[str(a) for a in call] for call in calls],

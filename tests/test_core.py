@@ -1,7 +1,8 @@
 """Direct tests of the core modules (no CLI): lookup, pace, store + sync, transfer, files.
 
-Times are explicit, timezone-aware UTC datetimes; the database is a real SQLite file in the test's
-LLMPATH_HOME (see conftest.py).
+Times are explicit, timezone-aware UTC datetimes. The storage tests run on both engines (the `engine`
+fixture of conftest.py): a real SQLite file in the test's LLMPATH_HOME, and a fresh database of a real
+PostgreSQL server; only what is about the SQLite file (its backups) runs on SQLite alone.
 """
 
 from __future__ import annotations
@@ -336,7 +337,14 @@ def test_finish_estimates_accumulate_phases_in_order() -> None:
 
 
 @pytest.fixture
-def engine():
+def engine(engine: str):
+    """The database in use, on each engine in turn (conftest's `engine` names it and points llmpath at it)."""
+    return db.open_database()
+
+
+@pytest.fixture
+def sqlite_engine():
+    """The SQLite file alone, for what only it has (backups)."""
     return db.open_database()
 
 
@@ -409,7 +417,9 @@ def test_changed_file_without_progress_reloads_without_backup(
         assert store.load_graph(session, loaded).topics["math"].title == "Mathematics"
 
 
-def test_changed_file_with_progress_is_backed_up_first(engine, roadmap_file: Path, loaded: str) -> None:
+def test_changed_file_with_progress_is_backed_up_first(sqlite_engine, roadmap_file: Path) -> None:
+    engine = sqlite_engine
+    loaded = sync.ensure_synced(engine, roadmap_file)[0].id
     mark(engine, ["python"], "done", at(1))
     rewrite(roadmap_file, MINI_TEXT.replace("title: Math\n", "title: Mathematics\n"))
     report = sync.ensure_synced(engine, roadmap_file)[1]

@@ -695,6 +695,11 @@ HEAVY = (
     "llmpath.db",
     "llmpath.roadmap",
     "llmpath.models",
+    # `llmpath report` only
+    "jinja2",
+    "markupsafe",
+    "llmpath.report",
+    "llmpath.layout",
 )
 
 

@@ -2,7 +2,7 @@
 well; finish estimates that do not jump when a new week starts.
 
 Each problem the issue reported has a test here that failed before the fix. Time is injected by replacing
-`llmpath.store.now`; nothing sleeps.
+`llmpath.store.now`; nothing sleeps. The notes, goals and estimates run on both engines (`engine`).
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ def _three_notes(cli: Cli, clock: Clock) -> None:
         ok(cli("note", topic, text))
 
 
-def test_notes_lists_every_note_numbered_per_topic_oldest_first(cli: Cli, clock: Clock, utc: None):
+def test_notes_lists_every_note_numbered_per_topic_oldest_first(
+    engine: str, cli: Cli, clock: Clock, utc: None
+):
     assert "No notes yet." in ok(cli("notes"))
     assert as_json(cli("notes", "--json")) == []
     _three_notes(cli, clock)
@@ -101,7 +103,7 @@ def test_notes_lists_every_note_numbered_per_topic_oldest_first(cli: Cli, clock:
     assert error_line(cli("notes", "nope")).startswith("error: no topic 'nope'")
 
 
-def test_note_delete_n_removes_that_note_only(cli: Cli, clock: Clock):
+def test_note_delete_n_removes_that_note_only(engine: str, cli: Cli, clock: Clock):
     _three_notes(cli, clock)
     assert "Deleted note 1 on Python (python): first" in ok(cli("note", "python", "--delete", "1"))
     assert notes_of(cli, "python") == ["second\nover two lines"]
@@ -112,7 +114,7 @@ def test_note_delete_n_removes_that_note_only(cli: Cli, clock: Clock):
 
 
 def test_note_edit_n_changes_that_note_in_the_editor_and_keeps_its_date(
-    cli: Cli, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str, cli: Cli, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     _three_notes(cli, clock)
     seen = tmp_path / "seen.txt"
@@ -179,7 +181,7 @@ def test_a_lone_dash_reads_the_note_from_standard_input(cli: Cli):
     assert notes_of(cli, "python")[-1] == "a dash - inside is text"
 
 
-def test_notes_of_a_removed_topic_can_be_listed_and_deleted(cli: Cli, tmp_path: Path):
+def test_notes_of_a_removed_topic_can_be_listed_and_deleted(engine: str, cli: Cli, tmp_path: Path):
     ok(cli("note", "build-mlp", "XOR first"))
     smaller = tmp_path / "mini.yaml"
     text = MINI.read_text(encoding="utf-8")
@@ -195,10 +197,10 @@ def test_notes_of_a_removed_topic_can_be_listed_and_deleted(cli: Cli, tmp_path: 
     assert as_json(other("notes", "--json")) == []
 
 
-def test_store_numbers_edits_and_deletes_notes(cli: Cli, clock: Clock):
+def test_store_numbers_edits_and_deletes_notes(engine: str, cli: Cli, clock: Clock):
     _three_notes(cli, clock)
-    engine = db.open_database()
-    with db.writing(engine) as session:
+    database = db.open_database()
+    with db.writing(database) as session:
         second = store.note_by_number(session, roadmap_id="mini", topic_id="python", number=2)
         assert (second.topic_id, second.text) == ("python", "second\nover two lines")
         assert isinstance(second.id, int)
@@ -211,10 +213,10 @@ def test_store_numbers_edits_and_deletes_notes(cli: Cli, clock: Clock):
             store.update_note(session, roadmap_id="mini", note_id=first.id, text="too late")
         with pytest.raises(LlmpathError):  # another roadmap's note is not this roadmap's
             store.update_note(session, roadmap_id="other", note_id=second.id, text="no")
-    with db.reading(engine) as session:
+    with db.reading(database) as session:
         rows = store.list_notes(session, roadmap_id="mini")
     assert [(n.topic_id, n.text) for n in rows] == [("numpy", "views, not copies"), ("python", "fixed")]
-    engine.dispose()
+    database.dispose()
 
 
 # --- goals that end well ----------------------------------------------------------------------------------
@@ -243,7 +245,7 @@ def test_a_goal_already_done_or_skipped_is_refused_and_nothing_changes(
     assert as_json(cli("goal", "--json"))["goals"] == ["linear-models"]
 
 
-def test_the_dashboard_and_next_say_the_goal_is_reached_and_what_now(cli: Cli):
+def test_the_dashboard_and_next_say_the_goal_is_reached_and_what_now(engine: str, cli: Cli):
     """Before: the dashboard showed no next topics and no "goal reached"."""
     ok(cli("goal", "math"))
     ok(cli("done", "math"))
@@ -292,7 +294,7 @@ def test_a_finished_track_and_a_finished_roadmap_say_what_now(cli: Cli):
     assert "llmpath review --every" not in ok(cli("next"))
 
 
-def test_a_goal_on_a_topic_the_roadmap_dropped_is_ignored_with_a_note(cli: Cli, tmp_path: Path):
+def test_a_goal_on_a_topic_the_roadmap_dropped_is_ignored_with_a_note(engine: str, cli: Cli, tmp_path: Path):
     """Before: `next` and the dashboard crashed with a KeyError."""
     ok(cli("goal", "build-mlp"))
     smaller = tmp_path / "mini.yaml"
@@ -370,7 +372,9 @@ SUNDAY_LATE = datetime(2026, 3, 15, 23, 59, tzinfo=UTC)
 MONDAY_EARLY = datetime(2026, 3, 16, 0, 1, tzinfo=UTC)
 
 
-def test_the_estimate_does_not_move_from_sunday_night_to_monday_morning(cli: Cli, clock: Clock, utc: None):
+def test_the_estimate_does_not_move_from_sunday_night_to_monday_morning(
+    engine: str, cli: Cli, clock: Clock, utc: None
+):
     """Before: at Monday 00:01 the new, empty week counted as one of the last four, and every estimate
     slipped (here from 7.5 to 2.5 h a week) with no activity at all."""
     clock(datetime(2026, 2, 20, 10, tzinfo=UTC))  # 20 h, 23 days before Sunday

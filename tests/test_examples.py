@@ -33,14 +33,20 @@ from llmpath.cli import app
 README = Path(__file__).resolve().parents[1] / "README.md"
 WIDTH = "100"  # the terminal width README outputs are shown at
 
-# An example meant to show an error says so here: command line -> exit code. (None today.)
-HELP_EXIT_CODES: dict[str, int] = {}
+# An example meant to show an error says so here: command line -> exit code.
+HELP_EXIT_CODES: dict[str, int] = {
+    # sets up a PostgreSQL server's roles and row-level security; the examples run on the SQLite file, where
+    # it says so in one line
+    "llmpath team init": 1,
+}
 # Files a command's examples read, made first by running other commands' examples (each entry must be an
 # example line of another command, so the set-up is something a reader of the help can run too).
 HELP_SETUP: dict[str, list[str]] = {
     "llmpath import": ["llmpath export --format json -o backup.json"],
     "llmpath use": ["llmpath init my.yaml && llmpath use my.yaml"],
     "llmpath validate": ["llmpath init my.yaml && llmpath use my.yaml"],
+    # a learner to show: ada, with some progress
+    "llmpath team show": ["llmpath connect --local --as ada", "llmpath done linear-algebra python"],
     # a backup to put back: an import on a home with progress takes one first
     "llmpath restore": [
         "llmpath done linear-algebra python",

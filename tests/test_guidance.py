@@ -2,7 +2,8 @@
 `graph`, on mini.yaml and on the shipped roadmap.
 
 Expected answers are computed here by brute force from the roadmap file itself (loaded with PyYAML), never
-with llmpath's planner. Time is injected by replacing `llmpath.store.now`; nothing sleeps.
+with llmpath's planner. Time is injected by replacing `llmpath.store.now`; nothing sleeps. History, pace and
+review run on both engines (`engine`: SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
@@ -508,7 +509,7 @@ def test_note_edit_saves_what_the_editor_wrote(cli: Cli, tmp_path: Path, monkeyp
 # --- history ----------------------------------------------------------------------------------------------
 
 
-def test_every_status_change_is_an_event_listed_newest_first(cli: Cli, clock: Clock):
+def test_every_status_change_is_an_event_listed_newest_first(engine: str, cli: Cli, clock: Clock):
     day = datetime(2026, 3, 10, 10, 0, tzinfo=UTC)
     steps = [
         (day, "done", "python"),
@@ -549,7 +550,7 @@ def test_every_status_change_is_an_event_listed_newest_first(cli: Cli, clock: Cl
     assert re.search(r"Linear Models \(linear-models\) +todo → doing", text[0]), text
 
 
-def test_log_since(cli: Cli, clock: Clock):
+def test_log_since(engine: str, cli: Cli, clock: Clock):
     for at, topic in [
         (datetime(2026, 3, 10, 10, tzinfo=UTC), "python"),
         (datetime(2026, 3, 10, 11, tzinfo=UTC), "math"),
@@ -757,7 +758,7 @@ def _review_items(cli: Cli) -> list[tuple[str, bool]]:
     return [(item["id"], item["review"]) for item in next_items(cli)]
 
 
-def test_review_brings_done_topics_back_after_the_interval(cli: Cli, clock: Clock):
+def test_review_brings_done_topics_back_after_the_interval(engine: str, cli: Cli, clock: Clock):
     clock(T)
     assert "Review is on: done topics come back after 30 day(s). 0 due now." in ok(
         cli("review", "--every", "30d")

@@ -7,7 +7,8 @@ kill land inside the database work instead of inside `import sqlalchemy`, and ke
 tests start real `python -m llmpath` interpreters as well.
 
 The data directory is always a temporary one: `LLMPATH_HOME` is passed to every child process and
-monkeypatched for in-process calls.
+monkeypatched for in-process calls. The roadmap-evolution tests run on both engines (`engine`); the
+PostgreSQL side of concurrency and kills is in tests/test_postgres.py.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typer.testing import CliRunner
 from llmpath.cli import app
 from llmpath.migrations import DATABASE_VERSION, migrate
 
+from .conftest import stored_rows
 from .harness import (
     MINI,
     ForkServer,
@@ -66,6 +68,11 @@ def invoke(*args: str | Path):
 
 def table_dump(path: Path, *tables: str) -> dict[str, list[tuple]]:
     return {t: sorted(query(path, f"SELECT * FROM {t}"), key=repr) for t in tables}
+
+
+def learner_rows() -> dict[str, list[tuple]]:
+    """The progress and history in the database in use (either engine), read straight from it."""
+    return {t: sorted(stored_rows(f"SELECT * FROM {t}"), key=repr) for t in ("progress", "event")}
 
 
 def synthetic_available(n: int, done: set[str]) -> list[str]:
@@ -706,7 +713,7 @@ def next_ids(roadmap: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("link", ["replaces", "aliases"])
-def test_renamed_topic_keeps_progress(home: Path, tmp_path: Path, link: str) -> None:
+def test_renamed_topic_keeps_progress(engine: str, home: Path, tmp_path: Path, link: str) -> None:
     roadmap = tmp_path / "evo.yaml"
     write_roadmap(
         roadmap,
@@ -719,7 +726,7 @@ def test_renamed_topic_keeps_progress(home: Path, tmp_path: Path, link: str) -> 
         ),
     )
     assert invoke("--roadmap", roadmap, "done", "basics", "attention").exit_code == 0
-    finished = query(db_file(home), "SELECT finished_at FROM progress WHERE topic_id = 'attention'")
+    finished = stored_rows("SELECT finished_at FROM progress WHERE topic_id = 'attention'")
 
     write_roadmap(
         roadmap,
@@ -742,14 +749,13 @@ def test_renamed_topic_keeps_progress(home: Path, tmp_path: Path, link: str) -> 
     status = json.loads(result.stdout)
     assert status["total"]["done"] == 2 and status["orphaned"] == []
     assert export_statuses(roadmap) == ({"basics": "done", "self-attention": "done", "rag": "todo"}, {})
-    assert (
-        query(db_file(home), "SELECT finished_at FROM progress WHERE topic_id = 'self-attention'") == finished
-    )
-    assert query(db_file(home), "SELECT count(*) FROM event WHERE topic_id = 'attention'") == [(0,)]
+    assert stored_rows("SELECT finished_at FROM progress WHERE topic_id = 'self-attention'") == finished
+    assert stored_rows("SELECT count(*) FROM event WHERE topic_id = 'attention'") == [(0,)]
+    assert stored_rows("SELECT count(*) FROM event WHERE topic_id = 'self-attention'") == [(1,)]
     assert next_ids(roadmap) == ["rag"]
 
 
-def test_removed_topic_progress_is_kept_and_reported(home: Path, tmp_path: Path) -> None:
+def test_removed_topic_progress_is_kept_and_reported(engine: str, home: Path, tmp_path: Path) -> None:
     roadmap = tmp_path / "evo.yaml"
     full = [
         {"id": "alpha", "title": "Alpha"},
@@ -779,22 +785,22 @@ def test_removed_topic_progress_is_kept_and_reported(home: Path, tmp_path: Path)
     assert json.loads(invoke("--roadmap", roadmap, "status", "--json").stdout)["orphaned"] == []
 
 
-def test_changed_prerequisites_change_next_not_progress(home: Path, tmp_path: Path) -> None:
+def test_changed_prerequisites_change_next_not_progress(engine: str, home: Path, tmp_path: Path) -> None:
     roadmap = tmp_path / "evo.yaml"
     a, b, c, d = ({"id": x, "title": x.title()} for x in ("aa", "bb", "cc", "dd"))
     write_roadmap(roadmap, roadmap_doc([a, {**b, "requires": ["aa"]}, {**c, "requires": ["bb"]}, d]))
     assert invoke("--roadmap", roadmap, "done", "aa").exit_code == 0
     assert invoke("--roadmap", roadmap, "skip", "dd").exit_code == 0
     assert next_ids(roadmap) == ["bb"]
-    progress = table_dump(db_file(home), "progress", "event")
+    progress = learner_rows()
 
     write_roadmap(roadmap, roadmap_doc([a, {**b, "requires": ["cc"]}, {**c, "requires": ["aa", "dd"]}, d]))
     assert next_ids(roadmap) == ["cc"]
-    assert table_dump(db_file(home), "progress", "event") == progress
+    assert learner_rows() == progress
 
     write_roadmap(roadmap, roadmap_doc([{**a, "requires": ["dd"]}, b, c, {**d, "title": "Renamed D"}]))
     assert next_ids(roadmap) == ["bb", "cc"]
-    assert table_dump(db_file(home), "progress", "event") == progress
+    assert learner_rows() == progress
     assert export_statuses(roadmap)[0] == {"aa": "done", "bb": "todo", "cc": "todo", "dd": "skipped"}
 
 

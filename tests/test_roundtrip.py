@@ -1,7 +1,9 @@
 """Round trips and imports: exporting and importing changes nothing, a JSON backup restores everything, a
 checklist changes only what the learner changed, and imports refuse what they should not take.
 
-Time is injected by replacing `llmpath.store.now`; tables are compared as SQLite stores them, byte for byte.
+Time is injected by replacing `llmpath.store.now`; tables are compared as the database stores them, read
+straight from it. The round trips run on both engines (`engine`); a move to a new computer is a new data
+folder, and on PostgreSQL a new database too (`new_store`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from llmpath.export import (
 )
 from llmpath.vocab import STATUSES, local_time
 
-from .conftest import MINI, Cli, as_json, ok
+from .conftest import MINI, Cli, as_json, ok, stored_rows
 
 TABLES = ("progress", "note", "event", "goal", "setting")
 
@@ -44,10 +46,9 @@ def refused(result) -> str:
     return lines[0]
 
 
-def tables(home: Path) -> dict[str, list[tuple]]:
-    """Every learner row exactly as stored (ids, text of the times and all)."""
-    with sqlite3.connect(home / "llmpath.db") as conn:
-        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall() for t in TABLES}
+def tables() -> dict[str, list[tuple]]:
+    """Every learner row of the database in use exactly as stored (ids, the times and all)."""
+    return {t: stored_rows(f"SELECT * FROM {t} ORDER BY 1, 2, 3") for t in TABLES}
 
 
 class Clock:
@@ -122,12 +123,12 @@ def outputs(cli: Cli) -> dict:
 
 
 def test_a_month_of_use_survives_both_round_trips_and_a_move(
-    cli: Cli, clock: Clock, local_tz, tmp_path: Path, llmpath_home: Path, monkeypatch: pytest.MonkeyPatch
+    engine: str, cli: Cli, clock: Clock, local_tz, tmp_path: Path, new_store
 ):
     local_tz("America/Los_Angeles")
     a_month_of_use(cli, clock)
     clock(11, 20, 9)  # seven weeks later (problem 1: the import used to re-date every finished topic)
-    before, seen = tables(llmpath_home), outputs(cli)
+    before, seen = tables(), outputs(cli)
     assert [t["id"] for t in seen["review"]["due"]] == ["math", "numpy", "python"]  # done 14+ days ago
 
     # Export, then import into the same home: not a byte changes, and the summary says so.
@@ -135,10 +136,10 @@ def test_a_month_of_use_survives_both_round_trips_and_a_move(
     ok(cli("export", "-o", str(checklist)))
     assert "Imported 6 topics from" in ok(cli("import", str(checklist)))
     assert ": 0 changed, 0 notes added." in ok(cli("import", str(checklist)))
-    assert tables(llmpath_home) == before
+    assert tables() == before
     ok(cli("export", "--format", "json", "-o", str(backup)))
     assert ": 0 changed, 0 notes added." in ok(cli("import", str(backup)))
-    assert tables(llmpath_home) == before
+    assert tables() == before
 
     # The checklist carries the finish dates (local days) and the notes, one line each.
     lines = checklist.read_text(encoding="utf-8").splitlines()
@@ -157,16 +158,16 @@ def test_a_month_of_use_survives_both_round_trips_and_a_move(
     assert (document["goals"], document["track"]) == (["build-mlp"], "modeller")
     assert document["settings"] == {"review_every_days": 14, "eta": "on"}
     assert len(document["events"]) == 8
-    monkeypatch.setenv("LLMPATH_HOME", str(tmp_path / "new-machine"))
+    new_store(tmp_path / "new-machine")
     summary = ok(cli("import", str(backup)))
     assert ": 16 changed (4 topics, 8 history events, 4 settings), 4 notes added." in summary
     assert outputs(cli) == seen
-    restored = tables(tmp_path / "new-machine")
+    restored = tables()
     assert ": 0 changed, 0 notes added." in ok(cli("import", str(backup)))
-    assert tables(tmp_path / "new-machine") == restored
+    assert tables() == restored
 
     # The checklist into another new home: statuses, finish days and notes (each once) come back.
-    monkeypatch.setenv("LLMPATH_HOME", str(tmp_path / "from-markdown"))
+    new_store(tmp_path / "from-markdown")
     ok(cli("import", str(checklist)))
     assert ": 0 changed, 0 notes added." in ok(cli("import", str(checklist)))
     topics = {t["id"]: t for t in as_json(cli("export", "--format", "json"))["topics"]}
@@ -191,7 +192,7 @@ def local_day(iso: str) -> str:
 
 
 def test_a_checklist_changes_only_the_boxes_the_learner_changed(
-    cli: Cli, clock: Clock, tmp_path: Path, llmpath_home: Path
+    engine: str, cli: Cli, clock: Clock, tmp_path: Path
 ):
     clock(10, 1)
     ok(cli("done", "python", "math"))
@@ -206,12 +207,12 @@ def test_a_checklist_changes_only_the_boxes_the_learner_changed(
     text = text.replace("- [ ] Build an MLP `build-mlp`", "- [x] Build an MLP `build-mlp`")  # ticked
     text = text.replace("  - 2026-10-01: first\n", "  - 2026-10-01: first\n  - 2026-11-19: second\n")
     checklist.write_text(text, encoding="utf-8")
-    python_before = tables(llmpath_home)["progress"][-1]
+    python_before = tables()["progress"][-1]
     assert python_before[2] == "python"  # learner, roadmap, topic
 
     clock(11, 20)
     assert ": 3 changed, 1 notes added." in ok(cli("import", str(checklist)))
-    rows = {row[2]: row for row in tables(llmpath_home)["progress"]}
+    rows = {row[2]: row for row in tables()["progress"]}
     assert rows["python"] == python_before  # unchanged line: untouched, dates and all
     assert rows["math"][3:6] == ("todo", None, None)
     assert rows["numpy"][3] == "done" and rows["numpy"][5].startswith("2026-11-20 12:00")  # dated now
@@ -230,7 +231,7 @@ def test_a_checklist_changes_only_the_boxes_the_learner_changed(
 
 
 def test_a_version_1_backup_still_imports_and_its_round_trip_changes_nothing(
-    cli: Cli, clock: Clock, tmp_path: Path, llmpath_home: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ):
     clock(10, 1, 9, 0, 250_000)  # what a real clock gives: microseconds, which version 1 did not keep
     ok(cli("done", "python"))
@@ -250,9 +251,9 @@ def test_a_version_1_backup_still_imports_and_its_round_trip_changes_nothing(
             note["at"] = note["at"].replace(".250000", "")
     backup.write_text(json.dumps(document), encoding="utf-8")
 
-    before = tables(llmpath_home)
+    before = tables()
     assert ": 0 changed, 0 notes added." in ok(cli("import", str(backup)))
-    assert tables(llmpath_home) == before  # stored microseconds kept: the same time to the second
+    assert tables() == before  # stored microseconds kept: the same time to the second
 
     monkeypatch.setenv("LLMPATH_HOME", str(tmp_path / "new-machine"))
     assert ": 2 changed, 1 notes added." in ok(cli("import", str(backup)))
@@ -262,7 +263,7 @@ def test_a_version_1_backup_still_imports_and_its_round_trip_changes_nothing(
     ]
 
 
-def test_a_backup_restores_progress_on_topics_the_roadmap_dropped(cli: Cli, tmp_path: Path):
+def test_a_backup_restores_progress_on_topics_the_roadmap_dropped(engine: str, cli: Cli, tmp_path: Path):
     backup = tmp_path / "backup.json"
     document = {
         "format": "llmpath-progress",
@@ -287,7 +288,7 @@ def test_a_backup_restores_progress_on_topics_the_roadmap_dropped(cli: Cli, tmp_
     ]
 
 
-def test_settings_goals_and_track_count_as_changes(cli: Cli, tmp_path: Path):
+def test_settings_goals_and_track_count_as_changes(engine: str, cli: Cli, tmp_path: Path):
     ok(cli("goal", "numpy"))
     backup = tmp_path / "backup.json"
     ok(cli("export", "--format", "json", "-o", str(backup)))
@@ -309,12 +310,12 @@ def test_a_checklist_of_another_roadmap_is_refused(shipped_cli: Cli, tmp_path: P
     checklist = tmp_path / "m.md"
     ok(Cli(MINI)("export", "-o", str(checklist)))
     ok(shipped_cli("done", "python-programming"))
-    before = tables(llmpath_home)
+    before = tables()
     line = refused(shipped_cli("import", str(checklist)))
     assert "roadmap 'mini'" in line and "'llm-engineer'" in line and "--any-roadmap" in line
     # By id only: none of mini's ids is a topic here (the alias `python` does not count).
     assert "no line matched" in refused(shipped_cli("import", str(checklist), "--any-roadmap"))
-    assert tables(llmpath_home) == before
+    assert tables() == before
 
 
 def test_a_backup_of_another_roadmap_imports_by_id_only_when_asked(cli: Cli, tmp_path: Path):
@@ -412,12 +413,12 @@ def test_imports_refuse_bad_dates_and_broken_json_with_one_line(
     cli: Cli, tmp_path: Path, llmpath_home: Path, content: str, expected: str
 ):
     ok(cli("done", "python"))
-    before = tables(llmpath_home)
+    before = tables()
     bad = tmp_path / "bad.txt"
     bad.write_text(content, encoding="utf-8")
     line = refused(cli("import", str(bad)))
     assert expected in line, line
-    assert tables(llmpath_home) == before
+    assert tables() == before
 
 
 def test_a_surrogate_pair_is_text(cli: Cli, tmp_path: Path):

@@ -2,6 +2,7 @@
 followed track; a goal takes precedence; roadmap files declare tracks and `validate` checks them.
 
 Expected track contents are computed here from the YAML by brute force, never with llmpath's planner.
+Following and clearing a track run on both engines (`engine`).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ def test_track_lists_every_track_with_its_size_hours_and_progress(cli: Cli):
     assert "Coder" in table and "1/3" in table and "Modeller" in table and "1/6" in table
 
 
-def test_following_a_track_scopes_next_status_and_the_dashboard(cli: Cli):
+def test_following_a_track_scopes_next_status_and_the_dashboard(engine: str, cli: Cli):
     coder = brute_track(MINI, "coder")
     assert "Following track Coder (coder): 3 topics" in ok(cli("track", "cod"))  # a unique prefix
     assert as_json(cli("track", "--json"))[0]["following"] is True
@@ -80,7 +81,7 @@ def test_following_a_track_scopes_next_status_and_the_dashboard(cli: Cli):
     assert "Mini Path · Coder" in dashboard and "3/3" in dashboard and "Track finished" in dashboard
 
 
-def test_a_goal_comes_before_the_followed_track_in_next(cli: Cli):
+def test_a_goal_comes_before_the_followed_track_in_next(engine: str, cli: Cli):
     ok(cli("track", "coder"))
     ok(cli("done", "python", "math", "numpy"))
     ok(cli("goal", "neural-nets"))

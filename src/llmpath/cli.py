@@ -201,16 +201,19 @@ def next_command(
     _render_next(graph, statuses, len(offered), shown, goals, None if goals else track, phase, sort, reached)
 
 
-def _followed_track(session: Any, workspace: "Workspace") -> "TrackInfo | None":
-    """The track the learner follows in this roadmap; a note when the roadmap no longer has it."""
+def _followed_track(
+    session: Any, workspace: "Workspace", settings: dict[str, str] | None = None
+) -> "TrackInfo | None":
+    """The track the learner follows in this roadmap (by `settings`, else the workspace's: the learner's
+    own); a note when the roadmap no longer has it."""
     from llmpath import store
 
-    chosen = workspace.settings.get(vocab.track_setting(workspace.roadmap_id))
+    settings = workspace.settings if settings is None else settings
+    chosen = settings.get(vocab.track_setting(workspace.roadmap_id))
     if chosen is None:
         return None
-    track = store.followed_track(
-        workspace.settings, store.load_tracks(session, workspace.roadmap_id), workspace.roadmap_id
-    )
+    tracks = store.load_tracks(session, workspace.roadmap_id)
+    track = store.followed_track(settings, tracks, workspace.roadmap_id)
     if track is None:
         _note(f"the followed track '{chosen}' is no longer in this roadmap; showing every topic")
     return track
@@ -401,15 +404,30 @@ def status(
     Example: llmpath status              # all phases
     Example: llmpath status transformers # one phase, topic by topic
     """
+    _print_status(_workspace(ctx), phase=phase, all_topics=all_topics, as_json=as_json)
+
+
+def _print_status(
+    workspace: "Workspace",
+    *,
+    phase: str | None = None,
+    all_topics: bool = False,
+    as_json: bool = False,
+    learner: str | None = None,
+    extra: dict[str, Any] | None = None,
+    header: "Text | None" = None,
+) -> None:
+    """What `status` shows; `learner` another learner's (`team show`), with `extra` in the JSON and
+    `header` above the table."""
     from llmpath import db, lookup, planner, render, store
 
-    workspace = _workspace(ctx)
-    with db.reading(workspace.engine) as session:
+    with db.reading(workspace.engine, learner=learner) as session:
+        settings = workspace.settings if learner is None else store.load_settings(session)
         # The overview only counts; a phase's topic list marks each one available or blocked.
         graph = store.load_graph(session, workspace.roadmap_id, edges=phase is not None)
         statuses = store.load_statuses(session, workspace.roadmap_id)
         orphans = store.orphaned_progress(session, workspace.roadmap_id)
-        track = None if all_topics else _followed_track(session, workspace)
+        track = None if all_topics else _followed_track(session, workspace, settings)
     scope = track.topics if track else None
     rows = planner.phase_progress(graph, statuses, within=scope)
     total = planner.total_progress(rows)
@@ -452,6 +470,7 @@ def status(
     if as_json:
         _print_json(
             {
+                **(extra or {}),
                 "roadmap": {"id": workspace.roadmap_id, "title": workspace.title},
                 "track": track_data,
                 "phases": [_progress_json(r) for r in rows],
@@ -462,9 +481,11 @@ def status(
         return
     console = _console()
     console.print(render.line((workspace.title, "bold")))
+    if header is not None:
+        console.print(header)
     if track:
-        header = f"Track: {track.title} — only its topics count (--all for the whole roadmap)"
-        console.print(render.line(header))
+        following = f"Track: {track.title} — only its topics count (--all for the whole roadmap)"
+        console.print(render.line(following))
     console.print(render.status_table(rows, total))
     if orphans:
         listed = ", ".join(f"{topic_id} ({state})" for topic_id, state in orphans)
@@ -642,7 +663,7 @@ def import_command(
         plan = transfer.plan_import(session, workspace.roadmap_id, parsed, any_roadmap=any_roadmap)
     if not plan.matched:
         raise LlmpathError(f"{file}: no line matched a topic of '{workspace.roadmap_id}'; nothing imported")
-    backup = db.backup_database(paths.db_path(), "before-import")
+    backup = db.backup_before(workspace.engine, "before-import")
     with db.writing(workspace.engine) as session:
         result = transfer.apply_import(session, workspace.roadmap_id, plan, at=store.now())
     kinds = [
@@ -677,15 +698,416 @@ def paths(ctx: typer.Context) -> None:
 
     Example: llmpath paths
     """
+    from llmpath import config, sync
     from llmpath import paths as where
-    from llmpath import sync
 
+    target = config.target()
     roadmap = sync.roadmap_file_in_use((ctx.obj or Options()).roadmap)
     console = _console()
     console.print(f"data folder:  {where.data_dir()}", markup=False)
-    console.print(f"database:     {where.db_path()}", markup=False)
-    console.print(f"backups:      {where.backups_dir()}", markup=False)
+    if target.url:
+        console.print(f"database:     {config.masked_url(target.url)}", markup=False)
+        console.print(
+            "backups:      the server's (pg_dump), and `llmpath export --format json`", markup=False
+        )
+    else:
+        console.print(f"database:     {where.db_path()}", markup=False)
+        console.print(f"backups:      {where.backups_dir()}", markup=False)
+    console.print(f"config:       {config.config_path()}", markup=False)
     console.print(f"roadmap:      {roadmap}", markup=False)
+
+
+@app.command()
+def whoami(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Say which learner you are and which database your progress is kept in.
+
+    The learner is LLMPATH_LEARNER, else the name `llmpath connect --as` remembered, else the user of the
+    PostgreSQL URL, else your system user name. Passwords are never shown.
+
+    Example: llmpath whoami
+    """
+    from llmpath import config
+    from llmpath import paths as where
+
+    target = config.target()
+    database = config.masked_url(target.url) if target.url else str(where.db_path())
+    data = {
+        "learner": target.learner,
+        "learner_from": target.learner_from,
+        "engine": "postgresql" if target.url else "sqlite",
+        "database": database,
+        "database_from": target.url_from,
+    }
+    if as_json:
+        _print_json(data)
+        return
+    console = _console()
+    console.print(f"learner:   {target.learner}  (from {target.learner_from})", markup=False)
+    kind = "PostgreSQL" if target.url else "SQLite"
+    console.print(f"database:  {database}  ({kind}, from {target.url_from})", markup=False)
+
+
+@app.command()
+def connect(
+    url: Annotated[
+        str | None,
+        typer.Argument(metavar="URL", help="postgresql://USER@HOST[:PORT]/DATABASE (no password in it)."),
+    ] = None,
+    learner: Annotated[
+        str | None,
+        typer.Option("--as", metavar="NAME", help="The learner you are there (default: the URL's user)."),
+    ] = None,
+    local: Annotated[
+        bool, typer.Option("--local", help="Go back to the SQLite file in the data folder.")
+    ] = False,
+    bring_local: Annotated[
+        bool,
+        typer.Option("--bring-local", help="Copy your local progress, notes and history into the database."),
+    ] = False,
+) -> None:
+    """Keep your progress in a PostgreSQL database (several computers, a study group), or locally again.
+
+    The database is reached and its tables made (or migrated) before the URL is remembered, so a wrong URL
+    changes nothing. The password comes from ~/.pgpass, PGPASSWORD or a service file, as for psql; a URL
+    with one works but is stored in your config file (private to you). Needs `pip install
+    "llmpath[postgres]"`. LLMPATH_DATABASE_URL overrides the remembered URL for one command; your local
+    file is kept as it is.
+
+    Example: llmpath connect --local
+    Example: llmpath connect --local --as ada
+    """
+    from llmpath import config
+    from llmpath import paths as where
+
+    if local == (url is not None):
+        raise typer.BadParameter(
+            "give a PostgreSQL URL, or --local to go back to the local file", param_hint="URL"
+        )
+    if learner is not None:
+        config.check_learner(learner, "--as")
+    if local:
+        if bring_local:
+            raise typer.BadParameter("--bring-local copies into a PostgreSQL database", param_hint="--local")
+        written = config.write_config({"database_url": None, **({"learner": learner} if learner else {})})
+        who = config.target()
+        _console().print(
+            f"Progress is kept in {where.db_path()} again, as learner {who.learner} ({written})", markup=False
+        )
+        _environment_overrides()
+        return
+    assert url is not None
+    config.check_url(url)
+    from urllib.parse import urlsplit
+
+    from llmpath import db, postgres, store, transfer
+
+    name = learner or urlsplit(url).username or config.local_learner()
+    config.check_learner(name, "the URL's user")
+    engine = postgres.open_database(url, name)  # reached and migrated, or one line saying why not
+    copied = None
+    if bring_local and where.db_path().exists():
+        local_engine = db.open_database(where.db_path(), learner=config.local_learner())
+        copied = transfer.copy_learner(local_engine, engine, at=store.now())
+    written = config.write_config({"database_url": url, "learner": learner})
+    console = _console()
+    console.print(f"Connected to {config.masked_url(url)} as learner {name}", markup=False)
+    if copied is not None:
+        for rid, result in copied.imported.items():
+            console.print(
+                f"Brought your local progress in '{rid}': {result.changed} topic(s), "
+                f"{result.events_added} history event(s), {result.notes_added} note(s)",
+                markup=False,
+            )
+        for reason in copied.skipped:
+            _note(f"not brought: {reason}")
+    elif where.db_path().exists():
+        _note(
+            f"your local progress stays in {where.db_path()}; `llmpath connect URL --bring-local` copies it"
+        )
+    if urlsplit(url).password:
+        _note(f"the password is stored in {written} (readable by you only); ~/.pgpass is the usual place")
+    _environment_overrides()
+
+
+def _sqlite_only(command: str) -> None:
+    """`backups` and `restore` are about the SQLite file; on PostgreSQL the server keeps the backups."""
+    from llmpath import config
+
+    target = config.target()
+    if target.url:
+        raise LlmpathError(
+            f"`llmpath {command}` is about the local SQLite file; your progress is in "
+            f"{config.masked_url(target.url)}, whose backups are the server's (pg_dump) and "
+            "`llmpath export --format json` (put back with `llmpath import`)"
+        )
+
+
+def _environment_overrides() -> None:
+    import os
+
+    from llmpath import config
+
+    if os.environ.get(config.DATABASE_URL_ENV, "").strip():
+        _note(f"{config.DATABASE_URL_ENV} is set, and overrides this until it is unset")
+
+
+# --- a study group ----------------------------------------------------------------------------------------
+
+team_app = LlmpathTyper(
+    cls=LlmpathGroup,
+    name="team",
+    help="""A study group in one database: everyone's progress per phase or track, one learner's, a report.
+
+    Each member connects with a database role of their own (`llmpath connect postgresql://NAME@HOST/DB`) and
+    changes only their own progress; `llmpath team init` sets that up. On the local SQLite file the learners
+    are the LLMPATH_LEARNER names used with it.
+
+    Example: llmpath team status
+    """,
+    no_args_is_help=True,
+)
+app.add_typer(team_app)
+
+
+class TeamSort(StrEnum):
+    progress = "progress"
+    activity = "activity"
+    name = "name"
+
+
+class TeamBy(StrEnum):
+    phase = "phase"
+    track = "track"
+
+
+TeamTrack = Annotated[
+    str | None,
+    typer.Option(
+        "--track",
+        metavar="ID",
+        help="Count only this track's topics (per phase).",
+        autocompletion=complete_track,
+        show_default=False,
+    ),
+]
+TeamByOption = Annotated[
+    TeamBy, typer.Option("--by", help="A column per phase, or per track of the roadmap.")
+]
+TeamSortOption = Annotated[
+    TeamSort,
+    typer.Option(
+        "--sort", help="progress: most finished first, then most recent; activity: most recent first; name."
+    ),
+]
+
+
+def _check_team_scope(track: str | None, by: TeamBy) -> None:
+    if track is not None and by == TeamBy.track:
+        raise typer.BadParameter(
+            "--track counts one track per phase; --by track already shows every track", param_hint="--track"
+        )
+
+
+def _team_report(ctx: typer.Context, track_name: str | None, by: TeamBy, sort: TeamSort) -> Any:
+    from llmpath import db, lookup, store, team
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        graph = store.load_graph(session, workspace.roadmap_id, edges=False)
+        needs_tracks = track_name is not None or by == TeamBy.track
+        tracks = store.load_tracks(session, workspace.roadmap_id) if needs_tracks else []
+        learners = store.team_rows(session, workspace.roadmap_id)
+    if by == TeamBy.track and not tracks:
+        raise LlmpathError(
+            f"roadmap '{workspace.roadmap_id}' has no tracks (a roadmap file lists them under `tracks:`)"
+        )
+    track = lookup.resolve_track(tracks, track_name) if track_name is not None else None
+    return team.build(
+        graph,
+        learners,
+        roadmap_id=workspace.roadmap_id,
+        roadmap_title=workspace.title,
+        by=by.value,
+        track=track,
+        tracks=tracks,
+        sort=sort.value,
+    )
+
+
+@team_app.command("status")
+def team_status(
+    ctx: typer.Context,
+    track: TeamTrack = None,
+    by: TeamByOption = TeamBy.phase,
+    sort: TeamSortOption = TeamSort.progress,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Everyone's progress: a row per learner with finished/total per phase (or per track), the total,
+    percent and last activity.
+
+    A learner is anyone with progress, history, a note, a goal or a followed track in the roadmap in use.
+    Sorted by progress, then by the latest activity, then by name.
+
+    Example: llmpath team status
+    Example: llmpath team status --by track --sort activity
+    """
+    from llmpath import render, team
+
+    _check_team_scope(track, by)
+    report = _team_report(ctx, track, by, sort)
+    if as_json:
+        _print_json(team.as_dict(report))
+        return
+    console = _console()
+    console.print(render.line((report.roadmap_title, "bold")))
+    if report.track is not None:
+        console.print(render.line(f"Track: {report.track.title} — only its topics count"))
+    if not report.rows:
+        console.print(
+            "Nobody has progress in this roadmap yet: a member's first `llmpath done` shows here.",
+            markup=False,
+        )
+        return
+    console.print(render.team_table(report))
+
+
+@team_app.command("show")
+def team_show(
+    ctx: typer.Context,
+    learner: Annotated[
+        str,
+        typer.Argument(metavar="LEARNER", help="A learner as `team status` names them, or a unique prefix."),
+    ],
+    all_topics: Annotated[
+        bool, typer.Option("--all", help="The whole roadmap, not only the track they follow.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """One learner's progress per phase, as `llmpath status` shows your own (their followed track counts).
+
+    Example: llmpath team show ada
+    """
+    from llmpath import db, render, store, team
+
+    workspace = _workspace(ctx)
+    with db.reading(workspace.engine) as session:
+        known = store.team_activity(session, workspace.roadmap_id)
+    name = team.resolve_learner(list(known), learner, f"roadmap '{workspace.roadmap_id}'")
+    at = known[name]
+    header = render.line(("Learner: ", "bold"), name, f" · last active {render.local(at)}" if at else "")
+    extra = {"learner": name, "last_activity": at}
+    _print_status(workspace, all_topics=all_topics, as_json=as_json, learner=name, extra=extra, header=header)
+
+
+class TeamFormat(StrEnum):
+    markdown = "markdown"
+    csv = "csv"
+    json = "json"
+
+
+@team_app.command("export")
+def team_export(
+    ctx: typer.Context,
+    format: Annotated[
+        TeamFormat,
+        typer.Option(
+            "--format", "-f", help="markdown: a table for notes or an issue; csv: for a spreadsheet; json."
+        ),
+    ] = TeamFormat.markdown,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write to this file instead of stdout ('-': stdout).",
+            dir_okay=False,
+            allow_dash=True,
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Overwrite an existing output file (a symlink's target, a FIFO, a device)."
+        ),
+    ] = False,
+    track: TeamTrack = None,
+    by: TeamByOption = TeamBy.phase,
+    sort: TeamSortOption = TeamSort.progress,
+) -> None:
+    """A mentor's report of everyone's progress: a markdown table, CSV for a spreadsheet, or JSON (what
+    `team status --json` prints, with the time it was made).
+
+    Example: llmpath team export -o team.md
+    Example: llmpath team export --format csv -o team.csv
+    """
+    from llmpath import files, store, team
+
+    _check_team_scope(track, by)
+    if files.is_stdout(output):
+        output = None
+    if output is not None and output.exists() and not force:
+        raise LlmpathError(f"{output} already exists; use --force to overwrite it")
+    report = _team_report(ctx, track, by, sort)
+    at = store.now()
+    if format == TeamFormat.csv:
+        text = team.to_csv(report)
+    elif format == TeamFormat.json:
+        text = team.to_json(report, at)
+    else:
+        text = team.to_markdown(report, at)
+    if output is None:
+        sys.stdout.write(text if format != TeamFormat.json else json_escaped(text))
+        return
+    files.write_file_atomically(output, text, overwrite=force)
+    _note(f"Wrote the {format.value} report of {len(report.rows)} learner(s) to {output}")
+
+
+@team_app.command("init")
+def team_init() -> None:
+    """Set up a PostgreSQL database for a study group: run once, by the database's owner.
+
+    Creates the tables and two group roles: llmpath_member reads everyone's progress and changes only that
+    of the learner named like its own login role; llmpath_mentor reads everything and changes nothing.
+    Row-level security enforces this whatever SQL a member sends. Running it again changes nothing. Then
+    give each member a login role: CREATE ROLE alice LOGIN; GRANT llmpath_member TO alice;
+
+    Example: llmpath team init
+    """
+    from llmpath import config
+    from llmpath import paths as where
+
+    target = config.target()
+    if not target.url:
+        raise LlmpathError(
+            "`llmpath team init` sets up row-level security on a PostgreSQL database; progress is kept in "
+            f"the local file {where.db_path()}, which only you use: `llmpath connect postgresql://…` first"
+        )
+    from sqlalchemy import exc as sa_exc
+
+    from llmpath import db, postgres
+
+    engine = db.open_database()  # reached, tables made or migrated, or one line saying why not
+    shown = config.masked_url(target.url)
+    try:
+        done = postgres.team_init(engine)
+    except sa_exc.DBAPIError as exc:
+        if type(exc.orig).__name__ != "InsufficientPrivilege":
+            raise
+        detail = " ".join(str(exc.orig).split()).split("DETAIL:")[0].strip().rstrip(".")
+        raise LlmpathError(
+            f"the database at {shown} refused this ({detail}): `llmpath team init` is run by the database's "
+            "owner, a role that may create roles (CREATEROLE); nothing was changed"
+        ) from None
+    console = _console()
+    if done:
+        console.print(f"Set up {shown} for a study group:", markup=False)
+        for item in done:
+            console.print(f"  {item}", markup=False)
+    else:
+        console.print(f"{shown} is already set up for a study group; nothing changed.", markup=False)
+    console.print("A member:  CREATE ROLE alice LOGIN; GRANT llmpath_member TO alice;", markup=False)
+    console.print("A mentor:  CREATE ROLE mentor LOGIN; GRANT llmpath_mentor TO mentor;", markup=False)
+    console.print("Each then runs: llmpath connect postgresql://alice@HOST/DATABASE", markup=False)
 
 
 @app.command()
@@ -743,11 +1165,18 @@ def doctor(
 
     Example: llmpath doctor
     """
-    from llmpath import db, render
+    from llmpath import config, db, render
     from llmpath import doctor as checks
     from llmpath import paths as where
 
-    findings = checks.run_checks(where.db_path(), (ctx.obj or Options()).roadmap)
+    target = config.target()
+    override = (ctx.obj or Options()).roadmap
+    if target.url:
+        from llmpath import postgres
+
+        findings = postgres.run_checks(target.url, target.learner, override)
+    else:
+        findings = checks.run_checks(where.db_path(), override)
     failed = [f for f in findings if not f.ok and not f.warning]
     if as_json:
         _print_json(
@@ -762,6 +1191,11 @@ def doctor(
     console = _console()
     for finding in findings:
         console.print(render.finding_line(finding.check, finding.ok, finding.warning, finding.detail))
+    if target.url:
+        console.print("· backups: the server's (pg_dump), and `llmpath export --format json`", markup=False)
+        if failed:
+            raise typer.Exit(1)
+        return
     backups = db.list_backups()
     console.print(
         f"· backups: {len(backups)} in {where.backups_dir()}"
@@ -791,6 +1225,7 @@ def restore(
     from llmpath import db
     from llmpath import paths as where
 
+    _sqlite_only("restore")
     restored = db.restore_backup(where.db_path(), backup)
     console = _console()
     console.print(f"Restored {restored.backup} to {where.db_path()}", markup=False)
@@ -818,6 +1253,7 @@ def backups_command(
     from llmpath import db, render
     from llmpath import paths as where
 
+    _sqlite_only("backups")
     rows = [
         {"file": str(b.path), "reason": b.reason, "taken_at": b.taken_at.isoformat(), "bytes": b.size}
         for b in db.backups()
@@ -1741,6 +2177,137 @@ def graph(
     render_graph = graphs.dot if format == GraphFormat.dot else graphs.mermaid
     chart = render_graph(full, statuses, only)
     sys.stdout.write(graphs.fenced(chart, format.value) if markdown else chart)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="Write here ('-': stdout; default: llmpath-report.html in this folder).",
+            dir_okay=False,
+            allow_dash=True,
+            show_default=False,
+        ),
+    ] = None,
+    open_it: Annotated[bool, typer.Option("--open", help="Open the report in your web browser.")] = False,
+    track_name: Annotated[
+        str | None,
+        typer.Option(
+            "--track",
+            metavar="TRACK",
+            help="Only this track's topics.",
+            autocompletion=complete_track,
+            show_default=False,
+        ),
+    ] = None,
+    goal_only: Annotated[
+        bool, typer.Option("--goal", help="Only your goals and everything they require.")
+    ] = False,
+    phase: Annotated[
+        str | None,
+        typer.Option(
+            "--phase", "-p", metavar="PHASE", help="Only this phase.", autocompletion=complete_phase
+        ),
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Overwrite an existing file that is not an earlier report."),
+    ] = False,
+) -> None:
+    """Write an HTML progress report: a map of the roadmap with your progress on it, to look at or share.
+
+    One self-contained file that loads nothing from the network: progress per phase, the prerequisite map
+    (hover a topic to see what it requires and unlocks, click it for its details, resources and notes),
+    your weekly activity and, with `llmpath config eta on`, finish estimates. The map shows the whole
+    roadmap, your goal's or followed track's topics outlined; --track, --goal and --phase narrow it. An
+    earlier report is replaced; any other existing file only with --force.
+
+    Example: llmpath report -o report.html
+    """
+    from llmpath import files
+    from llmpath import report as reporting
+
+    to_stdout = files.is_stdout(output)
+    if to_stdout and open_it:
+        raise typer.BadParameter("--open needs a file, not standard output", param_hint="'--open'")
+    target = None if to_stdout else (output or Path(reporting.DEFAULT_FILE))
+    overwrite = force
+    if target is not None and (target.exists() or target.is_symlink()) and not force:
+        if not reporting.is_report_file(target):
+            raise LlmpathError(
+                f"{target} already exists and is not an llmpath report; use --force to overwrite it"
+            )
+        overwrite = True
+    page = reporting.build_report(_report_input(ctx, track_name, goal_only, phase))
+    if target is None:
+        sys.stdout.write(page)
+        return
+    files.write_file_atomically(target, page, overwrite=overwrite)
+    _note(f"Wrote the report to {target}")
+    if open_it:
+        import webbrowser
+
+        webbrowser.open(target.resolve().as_uri())
+
+
+def _report_input(ctx: typer.Context, track_name: str | None, goal_only: bool, phase: str | None) -> Any:
+    """What `report` shows, loaded in one read transaction: the graph, progress, details, notes, history."""
+    from llmpath import db, lookup, planner, store
+    from llmpath import report as reporting
+
+    workspace = _workspace(ctx)
+    rid = workspace.roadmap_id
+    with db.reading(workspace.engine) as session:
+        graph, statuses = store.load_state(session, rid)
+        fields = store.load_all_topic_fields(session, rid)
+        progress = store.load_progress(session, rid)
+        notes = store.load_notes(session, rid)
+        events = store.load_events(session, rid)
+        goals = _current_goals(session, rid, graph)
+        track = _followed_track(session, workspace)
+        tracks = store.load_tracks(session, rid) if track_name else []
+    only: set[str] | None = None
+    scope: list[str] = []
+    if phase:
+        phase_id = lookup.resolve_phase(graph, phase)
+        only = set(graph.phase_topics(phase_id))
+        scope.append(f"Phase: {next(p.title for p in graph.phases if p.id == phase_id)}")
+    if track_name:
+        chosen = lookup.resolve_track(tracks, track_name)
+        only = set(chosen.topics) if only is None else only & set(chosen.topics)
+        scope.append(f"Track: {chosen.title}")
+    if goal_only:
+        if not goals:
+            raise LlmpathError("no goal is set; set one with `llmpath goal TOPIC`, or leave out --goal")
+        wanted = planner.open_ancestors(graph, {}, goals)  # no status given: done ones count too
+        only = wanted if only is None else only & wanted
+        scope.append("Goal: " + ", ".join(graph.topics[g].title for g in goals))
+    if only is not None and not only:
+        raise LlmpathError(f"no topic is in {' and '.join(scope)}; nothing to show")
+    by_topic: dict[str, list[tuple[Any, str]]] = {}
+    for note_row in notes:
+        by_topic.setdefault(note_row.topic_id, []).append((note_row.at, note_row.text))
+    return reporting.ReportInput(
+        title=workspace.title,
+        graph=graph,
+        statuses=statuses,
+        now=store.now(),
+        fields=fields,
+        dates={t: (p.started_at, p.finished_at) for t, p in progress.items()},
+        notes=by_topic,
+        events=events,
+        goals=goals,
+        track=track,
+        only=None if only is None else frozenset(only),
+        scope=" · ".join(scope) or None,
+        eta=workspace.settings.get(vocab.ETA_SETTING) == "on",
+        version=__version__,
+    )
 
 
 def main() -> None:

@@ -125,7 +125,8 @@ def writing(engine: Engine) -> Iterator[Session]:
     SQLite: the write lock from the first statement (`BEGIN IMMEDIATE`), and the first write of a day takes
     the day's backup first (when there is progress to lose). PostgreSQL: an advisory lock on the learner
     from the first statement, so one learner's writes from several clients queue (no lost update) while
-    other learners' run at once.
+    other learners' run at once; the same statement refuses, in one line, a write the role may not make
+    (`postgres.begin_write`: a mentor, or a member acting as another learner).
     """
     learner = engine.get_execution_options()[LEARNER]
     postgres = is_postgres(engine)
@@ -136,7 +137,9 @@ def writing(engine: Engine) -> Iterator[Session]:
     with Session(engine.execution_options(**{_WRITE: True})) as session:
         session.info[LEARNER] = learner
         if postgres:
-            lock(session, f"learner:{learner}")
+            from llmpath import postgres as pg
+
+            pg.begin_write(session, learner)  # the learner's lock; a write RLS would refuse stops here
         yield session
         session.commit()
 

@@ -110,7 +110,14 @@ def read_version(conn: Connection) -> int:
     """The schema version of the database (0 for a new one)."""
     if conn.dialect.name == "sqlite":
         return int(conn.exec_driver_sql("PRAGMA user_version").scalar_one())
-    if conn.exec_driver_sql("SELECT to_regclass('llmpath_schema')").scalar() is None:
+    # A catalog query under this statement's snapshot, not to_regclass: that looks the name up without a
+    # lock, in this connection's own cache, which still says "no such table" when another client created
+    # it while we waited for the schema lock (and every client would then migrate again).
+    found = conn.exec_driver_sql(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_tables "
+        "WHERE schemaname = current_schema() AND tablename = 'llmpath_schema')"
+    )
+    if not found.scalar():
         return 0
     return int(conn.exec_driver_sql("SELECT coalesce(max(version), 0) FROM llmpath_schema").scalar_one())
 

@@ -43,8 +43,9 @@ def open_database(url: str, learner: str) -> Engine:
         ) from None
     engine = create_engine(
         config.sqlalchemy_url(url),
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "llmpath"},
+        connect_args=connect_args(url),
         execution_options={LEARNER: learner},
+        use_native_hstore=False,  # no hstore columns: spares the type look-up on connect (3 round trips)
     )
     try:
         with engine.connect() as conn:
@@ -55,6 +56,19 @@ def open_database(url: str, learner: str) -> Engine:
     except sa_exc.DBAPIError as exc:
         raise user_error(exc, url) or exc from None
     return engine
+
+
+def connect_args(url: str, application: str = "llmpath") -> dict[str, Any]:
+    """psycopg's connection options: the server sees `application` (pg_stat_activity), and an unreachable
+    server fails after CONNECT_TIMEOUT_S seconds, unless the URL (`?connect_timeout=N`) or PGCONNECT_TIMEOUT
+    (libpq's usual places) say otherwise."""
+    import os
+    from urllib.parse import parse_qs, urlsplit
+
+    args: dict[str, Any] = {"application_name": application}
+    if "connect_timeout" not in parse_qs(urlsplit(url).query) and not os.environ.get("PGCONNECT_TIMEOUT"):
+        args["connect_timeout"] = CONNECT_TIMEOUT_S
+    return args
 
 
 def upgrade(engine: Engine, learner: str) -> int:
@@ -91,6 +105,34 @@ def advisory_lock(session: Session, name: str) -> None:
     from sqlalchemy import text
 
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key(name)})
+
+
+def begin_write(session: Session, learner: str) -> None:
+    """The first statement of a write: queue on the learner's advisory lock (`learner:<name>`), and refuse,
+    in one line and before anything is written, a write this role may not make: a read-only role (a
+    mentor), or a member whose row-level security allows only the learner named like their role. Without
+    this, the database would refuse some such writes midway and let others match no row in silence (RLS
+    hides another learner's rows from UPDATE and DELETE). One round trip, as the lock alone."""
+    from sqlalchemy import text
+
+    role, may_write, guarded = session.execute(
+        text(
+            "SELECT current_user, has_table_privilege('progress', 'INSERT'), row_security_active('progress') "
+            "FROM (SELECT pg_advisory_xact_lock(:key)) AS locked"
+        ),
+        {"key": lock_key(f"learner:{learner}")},
+    ).one()
+    if not may_write:
+        raise DatabaseError(
+            f"role {role} may read this study group's progress but not change any (a mentor's role); "
+            "nothing was changed"
+        )
+    if guarded and role != learner:
+        raise DatabaseError(
+            f"you are learner '{learner}' but connected as role {role}, and in this study group a role "
+            f"changes only the progress of the learner of its own name; nothing was changed (`llmpath "
+            f"whoami`; unset LLMPATH_LEARNER, or `llmpath connect URL --as {role}`)"
+        )
 
 
 def _lock(conn: Connection, name: str) -> None:
@@ -141,7 +183,14 @@ def user_error(exc: BaseException, url: str | None = None) -> LlmpathError | Non
         return DatabaseError(
             f"{_first_sentence(detail)} at {where}; create it (createdb) or fix the URL (`llmpath connect`)"
         )
-    if kind in ("OperationalError", "InterfaceError", "AdminShutdown", "CannotConnectNow", "CrashShutdown"):
+    if kind in (
+        "OperationalError",
+        "InterfaceError",
+        "ConnectionTimeout",  # psycopg's own, when connect_timeout passes with no answer
+        "AdminShutdown",
+        "CannotConnectNow",
+        "CrashShutdown",
+    ):
         lowered = detail.lower()
         if any(word in lowered for word in _LOST) or kind in ("AdminShutdown", "CrashShutdown"):
             return DatabaseError(
@@ -261,8 +310,7 @@ def run_checks(url: str, learner: str, roadmap_override: str | None = None) -> l
     findings: list[doctor.Finding] = []
     settings: dict[str, str] | None = None
     engine = create_engine(
-        config.sqlalchemy_url(url),
-        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "llmpath doctor"},
+        config.sqlalchemy_url(url), connect_args=connect_args(url, "llmpath doctor"), use_native_hstore=False
     )
     try:
         with engine.connect() as conn:
@@ -273,7 +321,7 @@ def run_checks(url: str, learner: str, roadmap_override: str | None = None) -> l
             findings.append(_schema_finding(version))
             if version >= 5:
                 allowed = privileges(conn, learner)
-                findings.append(_privileges_finding(allowed, learner, role))
+                findings.append(_privileges_finding(allowed, learner, str(role)))
                 orphans = conn.execute(
                     text(queries.ORPHANED_PROGRESS), {"roadmap_id": None, "learner": learner}
                 ).all()

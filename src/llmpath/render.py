@@ -30,6 +30,7 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from llmpath.planner import Graph, PhaseProgress, Reached
+from llmpath.team import TeamReport
 from llmpath.terminal import UNSAFE, visible
 from llmpath.vocab import local_time
 
@@ -337,6 +338,136 @@ def status_table(rows: Sequence[PhaseProgress], total: PhaseProgress) -> Fitted:
         layouts,
         lambda: Table(header_style="bold", show_footer=True, box=None, pad_edge=False),
     )
+
+
+class TeamTable(Fitted):
+    """`llmpath team status`: the group columns are numbered (a phase's title is too long for a header), and
+    whenever the chosen layout shows them, a legend line above the table says which is which.
+
+    A group has hundreds of learners, so this table is laid out by arithmetic: each column's one-line width
+    is measured once (cells never wrap), a layout fits when its columns and the two spaces between them do,
+    and its rows are written as segments, padded as a Rich table pads them. Only the last resort, whose
+    names must wrap, is a Rich table."""
+
+    GAP = 2  # spaces between columns, as `plain_table`'s
+
+    def __init__(self, legend: Flow, *args: Any):
+        super().__init__(*args)
+        self.legend = legend
+        self._widths: dict[str, int] | None = None
+        self._bars: dict[tuple[float, float | None, int | None], list[Segment]] = {}
+
+    def widths(self, console: Console, options: ConsoleOptions) -> dict[str, int]:
+        if self._widths is None:
+            wide = options.update_width(NATURAL)
+
+            def width(cell: RenderableType) -> int:
+                if isinstance(cell, Text):
+                    return cell.cell_len
+                if isinstance(cell, ProgressBar) and cell.width is not None:
+                    return cell.width
+                return Measurement.get(console, wide, cell).maximum
+
+            self._widths = {
+                key: max([Text(column.header).cell_len] + [width(row[key]) for row in self.rows])
+                for key, column in self.columns.items()
+            }
+        return self._widths
+
+    def _segments(self, console: Console, options: ConsoleOptions, cell: RenderableType) -> list[Segment]:
+        """A cell on one line, as segments (a bar's are made once per value: a group repeats them)."""
+        if isinstance(cell, Text):  # `render` leaves the text's own style to its caller
+            cell = _visible_text(cell)  # as `SafeConsole.render` would, which these segments bypass
+            return list(Segment.apply_style(cell.render(console), console.get_style(cell.style)))
+        if isinstance(cell, ProgressBar):
+            key = (cell.completed, cell.total, cell.width)
+            if key not in self._bars:
+                self._bars[key] = list(console.render(cell, options.update_width(cell.width or 10)))
+            return self._bars[key]
+        return [line for line in console.render(cell, options) if line.text != "\n"]
+
+    def layout(self, console: Console, options: ConsoleOptions) -> Sequence[str]:
+        widths = self.widths(console, options)
+        for layout in self.layouts:
+            if sum(widths[key] for key in layout) + self.GAP * (len(layout) - 1) <= options.max_width:
+                return layout
+        return self.layouts[-1]
+
+    def choose(self, console: Console, options: ConsoleOptions) -> Table:
+        return self.table(self.layout(console, options))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        layout = self.layout(console, options)
+        if any(key.startswith("group") for key in layout):
+            yield self.legend
+        widths = self.widths(console, options)
+        if sum(widths[key] for key in layout) + self.GAP * (len(layout) - 1) > options.max_width:
+            yield self.table(layout)  # the last resort: Rich wraps the names
+            return
+        header: Row = {key: Text(self.columns[key].header, style="bold") for key in layout}
+        for row in [header, *self.rows]:
+            for index, key in enumerate(layout):
+                segments = self._segments(console, options, row[key])
+                room = widths[key] - Segment.get_line_length(segments)
+                last = index == len(layout) - 1
+                if self.columns[key].justify == "right":
+                    yield Segment(" " * room)
+                    yield from segments
+                else:
+                    yield from segments
+                    if not last:
+                        yield Segment(" " * room)
+                if not last:
+                    yield Segment(" " * self.GAP)
+            yield Segment.line()
+
+
+def team_table(report: TeamReport) -> TeamTable:
+    """`llmpath team status`: a row per learner, each group's `finished/total`, the total, a bar, percent and
+    the last activity. Where the width is short the followed track goes first, then the bar, then the time
+    of day, then the group columns; the last resort wraps the names."""
+    groups = [f"group{index}" for index in range(len(report.groups))]
+    columns = {
+        "learner": Column("Learner", wrap=True),
+        "following": Column("Track"),
+        **{key: Column(str(index + 1), justify="right") for index, key in enumerate(groups)},
+        "finished": Column("Done", justify="right"),
+        "bar": Column("Progress"),
+        "percent": Column("%", justify="right"),
+        "active": Column("Last active"),
+        "day": Column("Last active"),
+    }
+    cells: list[Row] = []
+    for row in report.rows:
+        when = local(row.last_activity)
+        cell: Row = {
+            "learner": safe_text(row.learner, "bold"),
+            "following": safe_text(row.following or "", "dim"),
+            "finished": Text(f"{row.total.finished}/{row.total.total}"),
+            "bar": bar(row.total.finished, row.total.total, 10),
+            "percent": Text(f"{row.total.percent:.0f}%"),
+            "active": Text(when, style="dim"),
+            "day": Text(when[:10], style="dim"),
+        }
+        for key, count in zip(groups, row.groups, strict=True):
+            style = "green" if count.finished == count.total else "dim" if not count.finished else ""
+            cell[key] = Text(f"{count.finished}/{count.total}", style=style)
+        cells.append(cell)
+    following = ["following"] if any(row.following for row in report.rows) else []
+    layouts = [
+        ["learner", *following, *groups, "finished", "bar", "percent", "active"],
+        ["learner", *groups, "finished", "bar", "percent", "active"],
+        ["learner", *groups, "finished", "percent", "active"],
+        ["learner", *groups, "finished", "percent", "day"],
+        ["learner", "finished", "bar", "percent", "active"],
+        ["learner", "finished", "percent", "day"],
+    ]
+    kind = "Phases" if report.by == "phase" else "Tracks"
+    pieces = [Text.assemble((f"{n} ", "bold"), visible(g.title)) for n, g in enumerate(report.groups, 1)]
+    if pieces:
+        pieces[0] = Text.assemble((f"{kind}: ", "bold"), pieces[0])
+    legend = Flow(pieces, " · ")
+    return TeamTable(legend, columns, cells, list(dict.fromkeys(map(tuple, layouts))), plain_table())
 
 
 def tracks_table(rows: Sequence[dict]) -> Fitted:

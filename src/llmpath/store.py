@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import Row, delete, func, insert, text
+from sqlalchemy import Row, delete, func, insert, null, text, union_all
+from sqlalchemy import cast as sa_cast
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -448,3 +449,64 @@ def list_roadmaps(session: Session) -> list[dict]:
         }
         for r in records
     ]
+
+
+# --- a study group ----------------------------------------------------------------------------------------
+
+
+class LearnerProgress(NamedTuple):
+    """One learner's part of a roadmap, as `team` reads it: statuses that are not `todo`, the time of their
+    latest change (progress, history or note; None when they only set a goal or a track), the followed
+    track's id (None: none)."""
+
+    learner: str
+    statuses: dict[str, str]
+    last_activity: datetime | None
+    following: str | None
+
+
+def team_activity(session: Session, roadmap_id: str) -> dict[str, datetime | None]:
+    """Every learner of a roadmap, by name, with the time of their latest change there (progress, history or
+    note; None for one who only set a goal or a track), in one query: anyone with progress, history, a
+    note, a goal or a followed track in it."""
+    # A typed NULL: a goal or a followed track names the learner but has no time.
+    nothing = sa_cast(null(), Progress.__table__.c.updated_at.type)
+    latest = union_all(
+        sa_select(col(Progress.learner), func.max(Progress.updated_at).label("at"))
+        .where(col(Progress.roadmap_id) == roadmap_id)
+        .group_by(col(Progress.learner)),
+        sa_select(col(Event.learner), func.max(Event.at))
+        .where(col(Event.roadmap_id) == roadmap_id)
+        .group_by(col(Event.learner)),
+        sa_select(col(Note.learner), func.max(Note.at))
+        .where(col(Note.roadmap_id) == roadmap_id)
+        .group_by(col(Note.learner)),
+        sa_select(col(Goal.learner), nothing).where(col(Goal.roadmap_id) == roadmap_id),
+        sa_select(col(Setting.learner), nothing).where(col(Setting.key) == vocab.track_setting(roadmap_id)),
+    ).subquery()
+    query = (
+        sa_select(latest.c.learner, func.max(latest.c.at))
+        .group_by(latest.c.learner)
+        .order_by(latest.c.learner)
+    )
+    return dict(session.connection().execute(query).all())
+
+
+def team_rows(session: Session, roadmap_id: str) -> list[LearnerProgress]:
+    """Every learner's statuses, last activity and followed track in a roadmap (`team_activity`), in three
+    queries however many learners and topics: the one read that looks across learners. Sorted by name."""
+    connection = session.connection()
+    activity = team_activity(session, roadmap_id)
+    statuses: dict[str, dict[str, str]] = {name: {} for name in activity}
+    rows = connection.execute(
+        select(Progress.learner, Progress.topic_id, Progress.status).where(
+            Progress.roadmap_id == roadmap_id, Progress.status != "todo"
+        )
+    )
+    for name, topic_id, status in rows:
+        statuses.setdefault(name, {})[topic_id] = status
+    track_key = vocab.track_setting(roadmap_id)
+    following = dict(
+        connection.execute(select(Setting.learner, Setting.value).where(Setting.key == track_key)).all()
+    )
+    return [LearnerProgress(name, statuses[name], at, following.get(name)) for name, at in activity.items()]

@@ -146,6 +146,23 @@ def ensure_synced(
             return _last_copy(engine, record.id, record.title, path, problem, one_off)
         raise
     content_hash = hashlib.sha256(data).hexdigest()
+    shared = db.is_postgres(engine)
+    if shared and not force and (record is None or record.content_hash == content_hash):
+        # One database, several computers: each has the file at its own path with its own times, and the
+        # stored path and times are whichever computer loaded it last. The same bytes are the same roadmap:
+        # nothing to load and nothing to write (so a read-only mentor's commands write nothing either).
+        with db.reading(engine) as session:
+            same = (
+                session.connection()
+                .execute(
+                    sa_select(col(RoadmapRecord.id), col(RoadmapRecord.title)).where(
+                        col(RoadmapRecord.content_hash) == content_hash
+                    )
+                )
+                .first()
+            )
+        if same is not None:
+            return LoadedRoadmap(same.id, same.title), SyncReport()
     if record is not None and not force and record.content_hash == content_hash:
         with db.writing(engine) as session:
             session.exec(
@@ -193,7 +210,14 @@ def ensure_synced(
             )
             .first()
         )
-        if loaded_meanwhile == (content_hash, str(path)) and previous_hash != content_hash and not force:
+        # Whatever this client saw before the lock: if these bytes are what is loaded now (from this path,
+        # or on a shared database from any), another client loaded them meanwhile and nothing is left to do.
+        if (
+            not force
+            and loaded_meanwhile is not None
+            and loaded_meanwhile[0] == content_hash
+            and (shared or loaded_meanwhile[1] == str(path))
+        ):
             return LoadedRoadmap(roadmap.id, roadmap.title), SyncReport()
         _write_roadmap(session, roadmap, path, content_hash, stat, report)
     return LoadedRoadmap(roadmap.id, roadmap.title), report

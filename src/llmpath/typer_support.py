@@ -38,6 +38,8 @@ class LlmpathGroup(TyperGroup):
         inherited = [_after_command(p) for p in self.params if p.name in _AFTER_COMMAND]
         for command in self.commands.values():
             command.params.extend(inherited)
+            for sub in getattr(command, "commands", {}).values():  # a group's commands: `team status -r F`
+                sub.params.extend(inherited)
 
     def get_params(self, ctx: Any) -> Any:
         return [_without_placeholder(p) for p in super().get_params(ctx)]
