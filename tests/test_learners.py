@@ -138,7 +138,7 @@ def test_connect_local_goes_back_and_remembers_the_learner(cli: Cli, llmpath_hom
     ok(cli("done", "python"))
     text = ok(cli("connect", "--local", "--as", "ada"))
     assert str(llmpath_home / "llmpath.db") in text and "ada" in text
-    assert as_json(cli("whoami", "--json"))["learner_from"] == "llmpath connect --as"
+    assert as_json(cli("whoami", "--json"))["learner_from"] == "llmpath connect --local --as"
     assert as_json(cli("status", "--json"))["total"]["done"] == 0  # ada has no progress yet
     config = llmpath_home / "config.json"
     assert config.stat().st_mode & 0o077 == 0  # private: a URL may hold a password
@@ -182,3 +182,15 @@ def test_a_broken_config_file_is_one_line_naming_it(cli: Cli, llmpath_home: Path
     result = cli("next")
     assert result.exit_code == 1
     assert str(llmpath_home / "config.json") in result.stderr and "line 1" in result.stderr
+
+
+def test_going_back_to_the_local_file_finds_the_local_progress(cli: Cli, pg_url: str):
+    ok(cli("done", "python"))  # as the system user, in the local file
+    ok(cli("connect", pg_url, "--as", "ada"))
+    assert as_json(cli("whoami", "--json"))["learner"] == "ada"
+    ok(cli("done", "math"))  # ada's, in the database
+    ok(cli("connect", "--local"))
+    who = as_json(cli("whoami", "--json"))
+    assert who["engine"] == "sqlite" and who["learner_from"] == "the system user"
+    assert as_json(cli("show", "python", "--json"))["status"] == "done"
+    assert as_json(cli("show", "math", "--json"))["status"] == "todo"

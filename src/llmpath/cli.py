@@ -788,7 +788,9 @@ def connect(
     if local:
         if bring_local:
             raise typer.BadParameter("--bring-local copies into a PostgreSQL database", param_hint="--local")
-        written = config.write_config({"database_url": None, **({"learner": learner} if learner else {})})
+        # The name remembered for a database goes with its URL; the local file's has its own key.
+        names = {"learner": None, **({"local_learner": learner} if learner else {})}
+        written = config.write_config({"database_url": None, **names})
         who = config.target()
         _console().print(
             f"Progress is kept in {where.db_path()} again, as learner {who.learner} ({written})", markup=False

@@ -2,8 +2,10 @@
 
 - The database: `LLMPATH_DATABASE_URL`, else the URL `llmpath connect` remembered in the config file, else
   the SQLite file in the data folder (no set-up at all).
-- The learner: `LLMPATH_LEARNER`, else the name `llmpath connect --as` remembered, else the user name of
-  a PostgreSQL URL (the role a member logs in as), else the operating-system user.
+- The learner: `LLMPATH_LEARNER`, else the name `llmpath connect --as` remembered for that database (the
+  URL's, or with `--local` the local file's), else the user name of a PostgreSQL URL (the role a member
+  logs in as), else the operating-system user. The two remembered names are kept apart, so going back to
+  the local file finds the local progress whatever name one has in a study group.
 
 The config file is `config.json` in the platform's per-user config folder; with `LLMPATH_HOME` set it is in
 that folder instead, so one variable moves all of llmpath's state (tests and throwaway homes rely on it).
@@ -95,8 +97,10 @@ def target() -> Target:
     if not url:
         url_from = "default"
     learner, learner_from = os.environ.get(LEARNER_ENV, "").strip(), LEARNER_ENV
-    if not learner:
+    if not learner and url:
         learner, learner_from = remembered.get("learner", ""), "llmpath connect --as"
+    if not learner and not url:
+        learner, learner_from = remembered.get("local_learner", ""), "llmpath connect --local --as"
     if not learner and url:
         learner, learner_from = urlsplit(url).username or "", "the database user"
     if not learner:
@@ -106,8 +110,8 @@ def target() -> Target:
 
 
 def local_learner() -> str:
-    """The learner of the local SQLite file: as `target`, but never a PostgreSQL URL's user."""
-    name = os.environ.get(LEARNER_ENV, "").strip() or read_config().get("learner", "") or system_user()
+    """The learner of the local SQLite file (what `target` gives without a URL)."""
+    name = os.environ.get(LEARNER_ENV, "").strip() or read_config().get("local_learner", "") or system_user()
     return check_learner(name)
 
 
