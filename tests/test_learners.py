@@ -194,3 +194,23 @@ def test_going_back_to_the_local_file_finds_the_local_progress(cli: Cli, pg_url:
     assert who["engine"] == "sqlite" and who["learner_from"] == "the system user"
     assert as_json(cli("show", "python", "--json"))["status"] == "done"
     assert as_json(cli("show", "math", "--json"))["status"] == "todo"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("garbage-secret", "'***' (from LLMPATH_DATABASE_URL) is not a PostgreSQL URL"),
+        ("sqlite:///tmp/x.db", "'sqlite:///tmp/x.db' (from LLMPATH_DATABASE_URL) is not a PostgreSQL URL"),
+        ("postgresql://ada:secret@127.0.0.1:99999/db", "cannot reach the database at postgresql://ada:***@"),
+        ("postgresql://ada@h.invalid/d?password=secret", "?password=***"),
+    ],
+)
+def test_a_bad_database_url_in_the_environment_is_one_line_without_its_password(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, llmpath_home: Path, url: str, expected: str
+):
+    monkeypatch.setenv("LLMPATH_DATABASE_URL", url)
+    result = cli("next")
+    assert result.exit_code in (1, 2)
+    assert expected in result.stderr, result.stderr
+    assert "secret" not in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -94,7 +94,9 @@ def target() -> Target:
     url, url_from = os.environ.get(DATABASE_URL_ENV, "").strip(), DATABASE_URL_ENV
     if not url:
         url, url_from = remembered.get("database_url", ""), "llmpath connect"
-    if not url:
+    if url:
+        check_url(url, url_from)
+    else:
         url_from = "default"
     learner, learner_from = os.environ.get(LEARNER_ENV, "").strip(), LEARNER_ENV
     if not learner and url:
@@ -146,25 +148,28 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def check_url(url: str) -> str:
-    """A database URL llmpath can use, or a `UsageError` saying what is accepted."""
+def check_url(url: str, where: str | None = None) -> str:
+    """A database URL llmpath can use, or a `UsageError` saying what is accepted (and `where` it came from).
+    Anything after `postgresql://` is libpq's to judge (`postgresql://` alone means the local server)."""
     from llmpath.errors import UsageError
 
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg") and (parts.hostname or parts.path):
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         return url
     shown = masked_url(url)
+    source = f" (from {where})" if where else ""
     if scheme.startswith("postgres"):
-        raise UsageError(f"'{shown}': only the psycopg 3 driver is supported (postgresql://…)")
+        raise UsageError(f"'{shown}'{source}: only the psycopg 3 driver is supported (postgresql://…)")
     raise UsageError(
-        f"'{shown}' is not a PostgreSQL URL: use postgresql://USER@HOST[:PORT]/DATABASE (the password in "
-        "~/.pgpass or PGPASSWORD), or `llmpath connect --local` for the SQLite file"
+        f"'{shown}'{source} is not a PostgreSQL URL: use postgresql://USER@HOST[:PORT]/DATABASE (the "
+        "password in ~/.pgpass or PGPASSWORD), or `llmpath connect --local` for the SQLite file"
     )
 
 
 def masked_url(url: str) -> str:
     """The URL as it may be shown: a password, in the URL or its query, becomes `***`."""
+    if "://" not in url:  # not a URL at all: it may be a password pasted in the wrong place
+        return "***"
     try:
         parts = urlsplit(url)
         netloc = parts.netloc
@@ -172,6 +177,7 @@ def masked_url(url: str) -> str:
             user, _, host = netloc.rpartition("@")
             netloc = f"{user.split(':', 1)[0]}:***@{host}"
         query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-        return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+        rest = urlunsplit(("", netloc, parts.path, query, parts.fragment)).removeprefix("//")
+        return f"{parts.scheme}://{rest}"
     except ValueError:  # not even a URL (a bad port): show its scheme only
         return url.split(":", 1)[0] + "://***"

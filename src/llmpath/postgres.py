@@ -143,7 +143,15 @@ def _lock(conn: Connection, name: str) -> None:
 
 # --- failures ---------------------------------------------------------------------------------------------
 
-_CANNOT_CONNECT = ("connection failed", "could not connect", "could not translate", "timeout expired")
+_CANNOT_CONNECT = (
+    "connection failed",
+    "could not connect",
+    "could not translate",
+    "failed to resolve host",
+    "timeout expired",
+    "connection is bad",
+    "invalid port",
+)
 _LOST = (
     "server closed the connection",
     "terminating connection",
