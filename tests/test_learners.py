@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Cli, as_json, ok
+from tests.conftest import Cli, as_json, error_line, ok
 
 SCHEMA_V4 = Path(__file__).parent / "data" / "schema-v4.sql"
 
@@ -214,3 +214,13 @@ def test_a_bad_database_url_in_the_environment_is_one_line_without_its_password(
     assert expected in result.stderr, result.stderr
     assert "secret" not in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["backups", "restore"])
+def test_backups_and_restore_on_postgresql_point_to_the_servers_tools(
+    cli: Cli, pg_url: str, monkeypatch: pytest.MonkeyPatch, llmpath_home: Path, command: str
+):
+    monkeypatch.setenv("LLMPATH_DATABASE_URL", pg_url)
+    line = error_line(cli(command))
+    assert "pg_dump" in line and "export --format json" in line
+    assert not (llmpath_home / "backups").exists()
