@@ -289,7 +289,8 @@ def test_an_unreachable_server_is_one_line_within_seconds_and_nothing_is_written
             stdout, stderr = proc.communicate(timeout=30)
             done = subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
             finished[name] = (done, time.perf_counter() - began)
-    for name, why, most in (("closed", "refused", 5), ("silent", "timeout", 2 + 4)):
+    # Limits with room for starting Python on a busy 2-core machine; the point is seconds, not a hang.
+    for name, why, most in (("closed", "refused", 8), ("silent", "timeout", 2 + 8)):
         done, seconds = finished[name]
         line = one_error_line(done)
         assert line.startswith(f"error: cannot reach the database at {urls[name]} (") and why in line, line

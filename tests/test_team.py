@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from llmpath.errors import LlmpathError
 from llmpath.planner import Graph, PhaseInfo, TopicInfo, TrackInfo
 from llmpath.vocab import local_time
 
-from .conftest import MINI, Cli, Clock, as_json, error_line, ok
+from .conftest import MINI, Cli, Clock, _fresh_pg_database, _start_from, as_json, error_line, ok
 
 ROADMAP = yaml.safe_load(MINI.read_text(encoding="utf-8"))
 PHASE_OF = {t["id"]: p["id"] for p in ROADMAP["phases"] for t in p["topics"]}
@@ -52,8 +53,7 @@ def as_learner(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     monkeypatch.setenv("LLMPATH_LEARNER", name)
 
 
-@pytest.fixture
-def group(engine: str, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def record_the_group(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     """Four learners of the mini roadmap, at known times on either engine:
     ada (09:00) finished all of Basics and started linear-models; bob (10:00) skipped python and did math;
     cy (11:00) only wrote a note; dee only set a goal (no time)."""
@@ -70,9 +70,48 @@ def group(engine: str, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
     ok(cli("note", "python", "reading the tutorial"))
     as_learner(monkeypatch, "dee")
     ok(cli("goal", "nn"))
-    monkeypatch.setenv(
-        "LLMPATH_LEARNER", "someone-else"
-    )  # a mentor-like reader with no progress of their own
+
+
+@pytest.fixture(scope="session")
+def group_sqlite_template(mini_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data folder holding the group (recorded once per worker; each test starts from a copy)."""
+    home = tmp_path_factory.mktemp("group") / "llmpath-home"
+    _start_from(mini_template, home)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLMPATH_HOME", str(home))
+        patch.delenv("LLMPATH_DATABASE_URL", raising=False)
+        record_the_group(Cli(MINI), patch)
+    assert not (home / "llmpath.db-wal").exists()  # checkpointed: the database file is all there is
+    return home
+
+
+@pytest.fixture(scope="session")
+def group_pg_template(pg_server, pg_mini_template: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A PostgreSQL database holding the group, copied per test (CREATE DATABASE … TEMPLATE)."""
+    name = pg_server.create_database(pg_mini_template)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLMPATH_HOME", str(tmp_path_factory.mktemp("group-pg") / "llmpath-home"))
+        patch.setenv("LLMPATH_DATABASE_URL", pg_server.url(name))
+        record_the_group(Cli(MINI), patch)
+    pg_server.disconnect(name)  # a template is copied only while nobody is connected to it
+    return name
+
+
+@pytest.fixture
+def group(
+    engine: str, cli: Cli, llmpath_home: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Cli:
+    """The CLI on a store holding the group of `record_the_group`, read by a mentor-like learner with no
+    progress of their own; the clock stays where the recording left it (11:00)."""
+    if engine == "postgresql":
+        monkeypatch.setenv(
+            "LLMPATH_DATABASE_URL", _fresh_pg_database(request, request.getfixturevalue("group_pg_template"))
+        )
+    else:
+        shutil.rmtree(llmpath_home)
+        _start_from(request.getfixturevalue("group_sqlite_template"), llmpath_home)
+    Clock(monkeypatch, T0 + timedelta(hours=2))
+    monkeypatch.setenv("LLMPATH_LEARNER", "someone-else")
     return cli
 
 
@@ -396,9 +435,12 @@ def test_resolve_learner():
 
 class Study:
     """One PostgreSQL database after `team init` by its owner, with login roles for two members and a
-    mentor (unique names per test: roles belong to the whole server)."""
+    mentor (unique names per worker's server: roles belong to the whole server)."""
 
-    def __init__(self, server, url: str, monkeypatch: pytest.MonkeyPatch, cli: Cli):
+    def __init__(
+        self, server, url: str, monkeypatch: pytest.MonkeyPatch, cli: Cli, roles: Study | None = None
+    ):
+        """New roles, or those of `roles` (a copy of its database has their rows and grants)."""
         from sqlalchemy.engine import make_url
 
         self.server, self.dbname, self.monkeypatch, self.cli = (
@@ -407,6 +449,9 @@ class Study:
             monkeypatch,
             cli,
         )
+        if roles is not None:
+            self.alice, self.bob, self.mentor = roles.alice, roles.bob, roles.mentor
+            return
         self.alice = server.create_role(prefix="alice")
         self.bob = server.create_role(prefix="bob")
         self.mentor = server.create_role(prefix="mentor")
@@ -454,10 +499,8 @@ class Study:
         ]
 
 
-@pytest.fixture
-def study(pg_server, pg_url: str, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> Study:
-    """`team init` by the owner, alice and bob members, a mentor; alice and bob have recorded progress."""
-    group = Study(pg_server, pg_url, monkeypatch, cli)
+def set_up_the_study(group: Study) -> None:
+    """`team init` by the owner, alice and bob members, a mentor; alice and bob record progress."""
     text = ok(group.owner()("team", "init"))
     assert "row-level security policy progress_own" in text  # (the group roles may exist: server-wide)
     group.grant()
@@ -468,6 +511,35 @@ def study(pg_server, pg_url: str, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> 
     ok(bob("start", "python"))
     ok(bob("note", "python", "bob's note"))
     ok(bob("goal", "nn"))
+
+
+@pytest.fixture(scope="session")
+def study_template(pg_server, mini_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Study:
+    """The study set up once per worker in a database that each test copies. Its roles are the server's
+    (roles are server-wide), shared by the tests: none of them changes a role or a grant to one."""
+    url = pg_server.url(pg_server.create_database())
+    home = tmp_path_factory.mktemp("study") / "llmpath-home"
+    _start_from(mini_template, home)  # as the `cli` fixture has it
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("LLMPATH_HOME", str(home))
+        template = Study(pg_server, url, patch, Cli(MINI))
+        set_up_the_study(template)
+    pg_server.disconnect(template.dbname)  # a template is copied only while nobody is connected to it
+    return template
+
+
+@pytest.fixture
+def study(
+    pg_server,
+    study_template: Study,
+    cli: Cli,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Study:
+    """A copy of the study's database after `team init`, with alice's and bob's progress; connected as bob."""
+    url = _fresh_pg_database(request, study_template.dbname)
+    group = Study(pg_server, url, monkeypatch, cli, roles=study_template)
+    group.as_role(group.bob)
     return group
 
 
