@@ -1,3 +1,3 @@
 """llmpath: a progress tracker for a prerequisite-ordered learning path."""
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -17,7 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, ConsoleOptions, Group, JustifyMethod, RenderableType, RenderResult
 from rich.measure import Measurement
@@ -30,9 +30,11 @@ from rich.table import Table
 from rich.text import Span, Text
 
 from llmpath.planner import Graph, PhaseProgress, Reached
-from llmpath.team import TeamReport
 from llmpath.terminal import UNSAFE, visible
 from llmpath.vocab import local_time
+
+if TYPE_CHECKING:
+    from llmpath.team import TeamReport  # only `team status` needs it: kept off other commands' start-up
 
 STATUS_MARKS = {
     "done": ("✓", "green"),
