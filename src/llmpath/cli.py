@@ -561,6 +561,23 @@ class ExportFormat(StrEnum):
     json = "json"
 
 
+# The options of every command that writes a file of text (`export`, `team export`).
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write to this file instead of stdout ('-': stdout).",
+        dir_okay=False,
+        allow_dash=True,
+    ),
+]
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Overwrite an existing output file (a symlink's target, a FIFO, a device)."),
+]
+
+
 @app.command()
 def export(
     ctx: typer.Context,
@@ -568,22 +585,8 @@ def export(
         ExportFormat,
         typer.Option("--format", "-f", help="markdown: a GitHub checklist; json: a full backup."),
     ] = ExportFormat.markdown,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write to this file instead of stdout ('-': stdout).",
-            dir_okay=False,
-            allow_dash=True,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Overwrite an existing output file (a symlink's target, a FIFO, a device)."
-        ),
-    ] = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
     graph: Annotated[
         bool,
         typer.Option("--graph", help="Append the prerequisite graph (Mermaid) to the markdown."),
@@ -1016,22 +1019,8 @@ def team_export(
             "--format", "-f", help="markdown: a table for notes or an issue; csv: for a spreadsheet; json."
         ),
     ] = TeamFormat.markdown,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write to this file instead of stdout ('-': stdout).",
-            dir_okay=False,
-            allow_dash=True,
-        ),
-    ] = None,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force", help="Overwrite an existing output file (a symlink's target, a FIFO, a device)."
-        ),
-    ] = False,
+    output: OutputOption = None,
+    force: ForceOption = False,
     track: TeamTrack = None,
     by: TeamByOption = TeamBy.phase,
     sort: TeamSortOption = TeamSort.progress,

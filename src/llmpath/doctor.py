@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -177,17 +177,7 @@ def _inspect(db_file: Path, *, immutable: bool) -> tuple[list[Finding], dict[str
         settings: dict[str, str] = {}
         if version >= 1:
             orphans = conn.execute(queries.ORPHANED_PROGRESS_ANYONE, {"roadmap_id": None}).fetchall()
-            listed = ", ".join(f"{r}/{t} ({s})" for r, t, s in orphans[:5])
-            findings.append(
-                Finding(
-                    "orphans",
-                    not orphans,
-                    f"progress kept on {len(orphans)} topic(s) no longer in their roadmap: {listed}"
-                    if orphans
-                    else "no orphaned progress",
-                    warning=True,
-                )
-            )
+            findings.append(orphans_finding(orphans))
             from llmpath import config
 
             settings = queries.learner_settings(conn, version, config.target().learner)
@@ -340,6 +330,13 @@ def _size(path: Path) -> str:
     except OSError:
         return "gone"
     return f"{size / 1e6:.1f} MB" if size >= 100_000 else f"{size} bytes"
+
+
+def orphans_finding(orphans: Sequence[Sequence[str]]) -> Finding:
+    """Progress kept on topics their roadmap no longer has: `(roadmap id, topic id, status)` rows."""
+    listed = ", ".join(f"{r}/{t} ({s})" for r, t, s in orphans[:5])
+    detail = f"progress kept on {len(orphans)} topic(s) no longer in their roadmap: {listed}"
+    return Finding("orphans", not orphans, detail if orphans else "no orphaned progress", warning=True)
 
 
 def roadmap_check(settings: dict[str, str] | None, override: str | None) -> Finding:

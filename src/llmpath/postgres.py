@@ -333,17 +333,7 @@ def run_checks(url: str, learner: str, roadmap_override: str | None = None) -> l
                 orphans = conn.execute(
                     text(queries.ORPHANED_PROGRESS), {"roadmap_id": None, "learner": learner}
                 ).all()
-                listed = ", ".join(f"{r}/{t} ({s})" for r, t, s in orphans[:5])
-                findings.append(
-                    doctor.Finding(
-                        "orphans",
-                        not orphans,
-                        f"progress kept on {len(orphans)} topic(s) no longer in their roadmap: {listed}"
-                        if orphans
-                        else "no orphaned progress",
-                        warning=True,
-                    )
-                )
+                findings.append(doctor.orphans_finding([tuple(row) for row in orphans]))
                 settings = dict(conn.execute(text(queries.LEARNER_SETTINGS), {"learner": learner}).all())
             else:
                 settings = {}
