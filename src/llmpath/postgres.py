@@ -333,7 +333,9 @@ def run_checks(url: str, learner: str, roadmap_override: str | None = None) -> l
                 orphans = conn.execute(
                     text(queries.ORPHANED_PROGRESS), {"roadmap_id": None, "learner": learner}
                 ).all()
-                findings.append(doctor.orphans_finding([tuple(row) for row in orphans]))
+                findings.append(
+                    doctor.orphans_finding([(r.roadmap_id, r.topic_id, r.status) for r in orphans])
+                )
                 settings = dict(conn.execute(text(queries.LEARNER_SETTINGS), {"learner": learner}).all())
             else:
                 settings = {}
